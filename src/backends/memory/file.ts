@@ -1,0 +1,159 @@
+import { Advice, Errno, Filetype } from '../../abi/constants';
+import { fail } from '../../abi/errors';
+import type { FileHandle, FileInode, FileStat, TimeUpdate } from '../types';
+import { nowNs } from './clock';
+import type { MemoryFs } from './fs';
+
+/** Largest file size refwasi keeps in memory (positions stay exact JS numbers). */
+const MAX_FILE_SIZE = 2 ** 32;
+
+export abstract class MemoryInode {
+  readonly ino: bigint;
+  atim: bigint;
+  mtim: bigint;
+  ctim: bigint;
+  nlink = 1;
+
+  constructor(readonly fs: MemoryFs) {
+    this.ino = fs.allocIno();
+    this.atim = this.mtim = this.ctim = nowNs();
+  }
+
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
+    const now = nowNs();
+    if (atim !== null) this.atim = atim === 'now' ? now : atim;
+    if (mtim !== null) this.mtim = mtim === 'now' ? now : mtim;
+    this.ctim = now;
+  }
+
+  protected statAs(filetype: Filetype, size: number): FileStat {
+    return {
+      dev: this.fs.dev, ino: this.ino, filetype, nlink: BigInt(this.nlink), size: BigInt(size),
+      atim: this.atim, mtim: this.mtim, ctim: this.ctim,
+    };
+  }
+}
+
+/**
+ * A regular file. Its bytes live in a buffer with spare capacity that doubles as it grows,
+ * so appends cost amortized O(1) instead of a copy of the whole file.
+ */
+export class MemoryFile extends MemoryInode implements FileInode {
+  readonly kind = 'file';
+  private data: Uint8Array;
+  private length: number;
+  /** Open handles: an unlinked file keeps its bytes until the last one closes (POSIX). */
+  handles = 0;
+
+  constructor(fs: MemoryFs, contents: Uint8Array = new Uint8Array()) {
+    super(fs);
+    fs.charge(contents.byteLength);
+    this.data = contents.slice();
+    this.length = contents.byteLength;
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  stat(): FileStat {
+    return this.statAs(Filetype.REGULAR_FILE, this.length);
+  }
+
+  /** The file's bytes (a copy). */
+  contents(): Uint8Array {
+    return this.data.slice(0, this.length);
+  }
+
+  read(into: Uint8Array, position: number): number {
+    if (position >= this.length) return 0;
+    const n = Math.min(into.byteLength, this.length - position);
+    into.set(this.data.subarray(position, position + n));
+    return n;
+  }
+
+  write(data: Uint8Array, position: number): number {
+    const end = position + data.byteLength;
+    if (end > MAX_FILE_SIZE) fail(Errno.FBIG);
+    if (end > this.length) this.resize(end);
+    this.data.set(data, position);
+    this.mtim = this.ctim = nowNs();
+    return data.byteLength;
+  }
+
+  /** Sets the length; new bytes read as zeros. */
+  resize(size: number): void {
+    if (size > MAX_FILE_SIZE) fail(Errno.FBIG);
+    this.fs.charge(size - this.length);
+    if (size > this.data.byteLength) {
+      const grown = new Uint8Array(Math.max(size, Math.min(this.data.byteLength * 2, MAX_FILE_SIZE), 64));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    } else if (size < this.length) {
+      // Zero the cut-off tail so a later extension reads zeros, not old data.
+      this.data.fill(0, size, this.length);
+    }
+    this.length = size;
+    this.mtim = this.ctim = nowNs();
+  }
+
+  /** Drops the bytes when the last link and the last handle are gone. */
+  release(): void {
+    this.fs.charge(-this.length);
+    this.data = new Uint8Array();
+    this.length = 0;
+  }
+
+  open(): MemoryFileHandle {
+    return new MemoryFileHandle(this);
+  }
+}
+
+/** An open regular file. Positions come from the description; this only moves bytes. */
+export class MemoryFileHandle implements FileHandle {
+  readonly kind = 'file';
+  private closed = false;
+
+  constructor(readonly file: MemoryFile) {
+    file.fs.openHandles++;
+    file.fs.handlesOpened++;
+    file.handles++;
+  }
+
+  read(into: Uint8Array, position: number): number {
+    return this.file.read(into, position);
+  }
+  write(data: Uint8Array, position: number): number {
+    return this.file.write(data, position);
+  }
+  size(): number {
+    return this.file.size;
+  }
+  stat(): FileStat {
+    return this.file.stat();
+  }
+  truncate(size: number): void {
+    this.file.resize(size);
+  }
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
+    this.file.setTimes(atim, mtim);
+  }
+  sync(): void {}
+  datasync(): void {}
+  allocate(offset: number, length: number): void {
+    if (offset + length > this.file.size) this.file.resize(offset + length);
+  }
+  advise(_offset: number, _length: number, _advice: Advice): void {}
+
+  close(): void {
+    const fs = this.file.fs;
+    if (this.closed) {
+      fs.doubleCloses++;
+      return;
+    }
+    this.closed = true;
+    fs.openHandles--;
+    if (--this.file.handles === 0 && this.file.nlink === 0) this.file.release();
+  }
+}
+

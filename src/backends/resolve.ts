@@ -1,0 +1,90 @@
+import { Errno } from '../abi/constants';
+import { fail } from '../abi/errors';
+import type { DirectoryInode, Inode } from './types';
+
+/** Longest path a syscall accepts, and longest single component (as Linux's PATH_MAX / NAME_MAX). */
+export const MAX_PATH_BYTES = 4096;
+export const MAX_NAME_BYTES = 255;
+/** Symlinks followed in one lookup before ELOOP (Linux's MAXSYMLINKS). */
+export const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * Where a path led. `parent` and `name` address the last component, so callers can create,
+ * remove or rename it; `inode` is what is there now (null if nothing). When the path ends in
+ * '.' or '..', `name` is '.' and `inode` is the directory itself (there is no name to act on).
+ */
+export interface Resolved {
+  parent: DirectoryInode;
+  name: string;
+  inode: Inode | null;
+  /** The path ended in '/': the target must be (or become) a directory. */
+  trailingSlash: boolean;
+}
+
+function splitComponents(path: string): string[] {
+  return path.split('/').filter((c) => c.length > 0);
+}
+
+/**
+ * Resolves `path` relative to `start` component by component, the way cap-std sandboxes a
+ * directory capability: `start` is the root of the walk, `..` may never climb above it,
+ * absolute paths and absolute symlink targets are refused (EPERM, as wasmtime does), and
+ * symlinks are read and followed here, never by the host. A backend only ever sees single
+ * names, so no host path walk can leave the sandbox.
+ */
+export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean): Resolved {
+  if (path.length === 0) fail(Errno.NOENT);
+  if (path.includes('\0')) fail(Errno.INVAL);
+  if (path.length > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
+  if (path.startsWith('/')) fail(Errno.PERM, 'absolute paths leave the preopen');
+
+  const stack: DirectoryInode[] = [start];
+  // Components still to walk, last one first, so symlink targets splice in with push.
+  const todo = splitComponents(path).reverse();
+  let trailingSlash = path.endsWith('/');
+  let hops = 0;
+  if (todo.length === 0) todo.push('.');
+
+  for (;;) {
+    const name = todo.pop()!;
+    const dir = stack[stack.length - 1];
+    const isLast = todo.length === 0;
+    if (name.length > MAX_NAME_BYTES) fail(Errno.NAMETOOLONG);
+
+    if (name === '.' || name === '..') {
+      if (name === '..') {
+        if (stack.length === 1) fail(Errno.PERM, '.. leaves the preopen');
+        stack.pop();
+      }
+      if (isLast) {
+        const self = stack[stack.length - 1];
+        return { parent: self, name: '.', inode: self, trailingSlash };
+      }
+      continue;
+    }
+
+    const inode = dir.lookup(name);
+    if (inode === null) {
+      if (!isLast) fail(Errno.NOENT);
+      return { parent: dir, name, inode: null, trailingSlash };
+    }
+    if (inode.kind === 'symlink' && (!isLast || followFinal || trailingSlash)) {
+      if (++hops > MAX_SYMLINK_HOPS) fail(Errno.LOOP);
+      const target = inode.readlink();
+      if (target.length === 0) fail(Errno.NOENT);
+      if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink leaves the preopen');
+      const parts = splitComponents(target);
+      // A target ending in '/' makes the rest a directory lookup, as the kernel does.
+      if (isLast && target.endsWith('/')) trailingSlash = true;
+      if (parts.length === 0) parts.push('.');
+      for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+      continue;
+    }
+    if (isLast) {
+      if (trailingSlash && inode.kind !== 'directory') fail(Errno.NOTDIR);
+      return { parent: dir, name, inode, trailingSlash };
+    }
+    if (inode.kind !== 'directory') fail(Errno.NOTDIR);
+    stack.push(inode);
+  }
+}

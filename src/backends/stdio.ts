@@ -1,0 +1,102 @@
+import { Errno, Filetype } from '../abi/constants';
+import { fail } from '../abi/errors';
+import type { FileStat, Readiness, StreamHandle } from './types';
+
+const streamStat = (filetype: Filetype): FileStat => ({
+  dev: 0n, ino: 0n, filetype, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n,
+});
+
+/** Base for handles that are streams with no host resource of their own. */
+abstract class SimpleStream implements StreamHandle {
+  readonly kind = 'stream';
+  readonly filetype: Filetype = Filetype.CHARACTER_DEVICE;
+  protected closed = false;
+  read(_into: Uint8Array): number {
+    return fail(Errno.BADF);
+  }
+  write(_data: Uint8Array): number {
+    return fail(Errno.BADF);
+  }
+  stat(): FileStat {
+    return streamStat(this.filetype);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/**
+ * Output that goes to a callback (stdout/stderr). The callback gets a copy, so it may keep
+ * the chunk; a callback that throws fails the write with EIO and loses nothing already sent.
+ */
+export class CallbackSink extends SimpleStream {
+  constructor(private readonly sink: (chunk: Uint8Array) => void) {
+    super();
+  }
+  override write(data: Uint8Array): number {
+    if (data.byteLength > 0) this.sink(data.slice());
+    return data.byteLength;
+  }
+  writeReadiness(): Readiness {
+    return { ready: true, nbytes: 0, hangup: false };
+  }
+}
+
+/** Input from a fixed byte array (stdin given as a Uint8Array or string). */
+export class BytesSource extends SimpleStream {
+  private position = 0;
+  constructor(private readonly bytes: Uint8Array) {
+    super();
+  }
+  override read(into: Uint8Array): number {
+    const n = Math.min(into.byteLength, this.bytes.byteLength - this.position);
+    into.set(this.bytes.subarray(this.position, this.position + n));
+    this.position += n;
+    return n;
+  }
+  readReadiness(): Readiness {
+    return { ready: true, nbytes: this.bytes.byteLength - this.position, hangup: false };
+  }
+}
+
+/**
+ * Input from a function that returns the next chunk, or null at end of input. A chunk
+ * larger than the reader's buffer is kept for the next read.
+ */
+export class PullSource extends SimpleStream {
+  private pending: Uint8Array | null = null;
+  private ended = false;
+  constructor(private readonly next: () => Uint8Array | string | null) {
+    super();
+  }
+  override read(into: Uint8Array): number {
+    while (this.pending === null || this.pending.byteLength === 0) {
+      if (this.ended) return 0;
+      const chunk = this.next();
+      if (chunk === null) {
+        this.ended = true;
+        return 0;
+      }
+      this.pending = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    }
+    const n = Math.min(into.byteLength, this.pending.byteLength);
+    into.set(this.pending.subarray(0, n));
+    this.pending = this.pending.subarray(n);
+    return n;
+  }
+  readReadiness(): Readiness {
+    return { ready: true, nbytes: this.pending?.byteLength ?? 0, hangup: this.ended };
+  }
+}
+
+/** Default output in environments without a process stdout: console lines. */
+export function consoleSink(log: (line: string) => void): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let partial = '';
+  return (chunk) => {
+    partial += decoder.decode(chunk, { stream: true });
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) log(line);
+  };
+}

@@ -1,0 +1,134 @@
+import type { Advice, Filetype } from '../abi/constants';
+
+/**
+ * The interfaces every host backend implements. The descriptor table and the path
+ * resolver only see these, so memory, Node, OPFS and foreign (browser_wasi_shim) storage
+ * all share one implementation of descriptor semantics and one sandbox.
+ *
+ * Errors: methods throw WasiError with the errno the syscall should return. Anything else
+ * they throw is reported to the guest as EIO.
+ */
+
+/** What fd_filestat_get reports. Times are nanoseconds since the epoch. */
+export interface FileStat {
+  dev: bigint;
+  ino: bigint;
+  filetype: Filetype;
+  nlink: bigint;
+  size: bigint;
+  atim: bigint;
+  mtim: bigint;
+  ctim: bigint;
+}
+
+/** A new timestamp for set_times: a value in nanoseconds, 'now', or null to leave it. */
+export type TimeUpdate = bigint | 'now' | null;
+
+/** One entry of a directory listing, without '.' and '..' (the syscall layer adds those). */
+export interface DirEntry {
+  name: string;
+  filetype: Filetype;
+  ino: bigint;
+}
+
+/** How a file is opened through `Directory.openFile`. */
+export interface OpenFileOptions {
+  read: boolean;
+  write: boolean;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+}
+
+/**
+ * An entry looked up in a directory, without following it if it is a symlink.
+ * `filetype` says which of the three shapes it has.
+ */
+export type Inode = DirectoryInode | FileInode | SymlinkInode;
+
+interface InodeBase {
+  stat(): FileStat;
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void;
+  /** Which backend instance (filesystem) this belongs to: rename and link across them are EXDEV. */
+  readonly fs: object;
+}
+
+export interface FileInode extends InodeBase {
+  readonly kind: 'file';
+}
+
+export interface SymlinkInode extends InodeBase {
+  readonly kind: 'symlink';
+  readlink(): string;
+}
+
+/** A directory, addressed by its entries' names. Names are single components, never '.', '..' or containing '/'. */
+export interface DirectoryInode extends InodeBase {
+  readonly kind: 'directory';
+  /** The entry called `name`, or null if there is none. Does not follow symlinks. */
+  lookup(name: string): Inode | null;
+  /** All entries, in a stable order. */
+  list(): DirEntry[];
+  /** Opens (maybe creates) the regular file `name`. The caller has already refused symlinks and directories where it must. */
+  openFile(name: string, options: OpenFileOptions): FileHandle;
+  mkdir(name: string): void;
+  rmdir(name: string): void;
+  unlink(name: string): void;
+  symlink(target: string, name: string): void;
+  /** Hard-links the entry `name` as `toName` in `toDir` (same fs). */
+  link(name: string, toDir: DirectoryInode, toName: string): void;
+  /** Renames `name` to `toName` in `toDir` (same fs), with POSIX replace rules. */
+  rename(name: string, toDir: DirectoryInode, toName: string): void;
+}
+
+/** Anything an open file description can hold; `close` is called exactly once, by the description. */
+export interface HandleBase {
+  stat(): FileStat;
+  close(): void;
+}
+
+/** A regular file, read and written at explicit positions: the offset lives in the description. */
+export interface FileHandle extends HandleBase {
+  readonly kind: 'file';
+  read(into: Uint8Array, position: number): number;
+  write(data: Uint8Array, position: number): number;
+  size(): number;
+  truncate(size: number): void;
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void;
+  sync(): void;
+  datasync(): void;
+  allocate(offset: number, length: number): void;
+  advise(offset: number, length: number, advice: Advice): void;
+}
+
+/** Readiness, for poll_oneoff: how many bytes a read could take now, or whether the peer is gone. */
+export interface Readiness {
+  ready: boolean;
+  nbytes: number;
+  hangup: boolean;
+}
+
+/** A byte stream without positions: stdio, a pipe end, a socket. */
+export interface StreamHandle extends HandleBase {
+  readonly kind: 'stream';
+  readonly filetype: Filetype;
+  /** Reads what is there; 0 means end of stream. Throws AGAIN when nothing is there yet. */
+  read(into: Uint8Array): number;
+  /** Writes and returns the count written. Throws PIPE when nobody can read it any more. */
+  write(data: Uint8Array): number;
+  readReadiness?(): Readiness;
+  writeReadiness?(): Readiness;
+  /** Flush buffered output (fd_sync on stdout). */
+  sync?(): void;
+  /** True for sockets (sock_* calls check it). */
+  readonly socket?: boolean;
+  shutdown?(how: number): void;
+}
+
+/** An opened directory. Its listing is snapshotted per fd_readdir pass so a listing is O(entries). */
+export interface DirectoryHandle extends HandleBase {
+  readonly kind: 'directory';
+  readonly dir: DirectoryInode;
+}
+
+export type Handle = FileHandle | StreamHandle | DirectoryHandle;

@@ -1,0 +1,52 @@
+import { Errno, Fdflags, Filetype } from '../abi/constants';
+import { fail } from '../abi/errors';
+import type { DirEntry, Handle } from '../backends/types';
+
+/**
+ * An open file description: what open() creates and dup() shares. It owns one host
+ * handle and closes it exactly once, when the last descriptor referring to it lets go.
+ */
+export class OpenFileDescription<H extends Handle = Handle> {
+  /** File offset for regular files, shared by every dup. */
+  offset = 0;
+  /** Directory listing snapshot for fd_readdir; rebuilt when a pass starts at cookie 0. */
+  listing: DirEntry[] | null = null;
+  private refs = 0;
+  private closed = false;
+
+  constructor(
+    readonly handle: H,
+    /** Known when the description is made, so fd_fdstat_get never asks the host. */
+    readonly filetype: Filetype,
+    /** Status flags (APPEND, NONBLOCK, DSYNC, RSYNC, SYNC): shared by every dup. */
+    public flags: number = 0,
+    /** The access mode the description was opened with; rights can narrow, never widen it. */
+    readonly readable = true,
+    readonly writable = true,
+    /** Called once, after the handle is closed (lets tests and pipes observe the last close). */
+    private readonly onClose?: () => void,
+  ) {}
+
+  get refCount(): number {
+    return this.refs;
+  }
+
+  retain(): this {
+    if (this.closed) fail(Errno.BADF, 'description already closed');
+    this.refs++;
+    return this;
+  }
+
+  /** Drops one reference; the last one closes the handle. Host errors on close are reported once. */
+  release(): void {
+    if (this.refs <= 0 || this.closed) return;
+    if (--this.refs > 0) return;
+    this.closed = true;
+    this.listing = null;
+    try {
+      this.handle.close();
+    } finally {
+      this.onClose?.();
+    }
+  }
+}

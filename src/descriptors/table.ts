@@ -1,0 +1,173 @@
+import { DescriptorFlags, Errno } from '../abi/constants';
+import { fail } from '../abi/errors';
+import type { Handle } from '../backends/types';
+import { OpenFileDescription } from './description';
+
+/** One fd number's entry: rights and CLOEXEC are per descriptor, everything else is the description's. */
+export class Descriptor<H extends Handle = Handle> {
+  constructor(
+    readonly description: OpenFileDescription<H>,
+    public rightsBase: number,
+    public rightsInheriting: number,
+    public fdflags: number = 0,
+    /** The guest path for a preopened directory (fd_prestat_*); it moves with renumber. */
+    public preopenPath: string | null = null,
+  ) {}
+
+  get handle(): H {
+    return this.description.handle;
+  }
+}
+
+export type RenumberMode = 'strict' | 'permissive';
+
+export interface TableOptions {
+  /** Most descriptors open at once; one more is EMFILE. */
+  maxDescriptors?: number;
+}
+
+export const DEFAULT_MAX_DESCRIPTORS = 1 << 16;
+
+/**
+ * The descriptor table: owns fd numbers, nothing else. New descriptors get the lowest free
+ * number (POSIX); closing releases one reference to the description.
+ */
+export class DescriptorTable {
+  private slots: (Descriptor | undefined)[] = [];
+  /** No free slot below this index; keeps "lowest free" cheap without a scan from 0. */
+  private lowestFree = 0;
+  private count = 0;
+  readonly maxDescriptors: number;
+
+  constructor(options: TableOptions = {}) {
+    this.maxDescriptors = options.maxDescriptors ?? DEFAULT_MAX_DESCRIPTORS;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The descriptor at `fd`, or EBADF. */
+  get(fd: number): Descriptor {
+    const d = this.slots[fd];
+    if (d === undefined) fail(Errno.BADF);
+    return d;
+  }
+
+  has(fd: number): boolean {
+    return this.slots[fd] !== undefined;
+  }
+
+  /** Open fd numbers in ascending order. */
+  fds(): number[] {
+    const out: number[] = [];
+    this.slots.forEach((d, fd) => d && out.push(fd));
+    return out;
+  }
+
+  /** Lowest free number >= min. */
+  private freeSlot(min: number): number {
+    let fd = Math.max(min, this.lowestFree);
+    while (this.slots[fd] !== undefined) fd++;
+    return fd;
+  }
+
+  private place(fd: number, d: Descriptor): void {
+    if (this.slots[fd] === undefined) this.count++;
+    this.slots[fd] = d;
+    if (fd === this.lowestFree) {
+      let next = fd + 1;
+      while (this.slots[next] !== undefined) next++;
+      this.lowestFree = next;
+    }
+  }
+
+  /**
+   * Installs a new descriptor over `description` at the lowest free number >= min.
+   * Takes one reference to the description on success only.
+   */
+  insert(description: OpenFileDescription, rightsBase: number, rightsInheriting: number, min = 0, fdflags = 0): number {
+    if (this.count >= this.maxDescriptors) fail(Errno.MFILE);
+    const fd = this.freeSlot(min);
+    if (fd > 0x7fffffff) fail(Errno.MFILE);
+    description.retain();
+    this.place(fd, new Descriptor(description, rightsBase, rightsInheriting, fdflags));
+    return fd;
+  }
+
+  /** Installs a descriptor at an exact number (stdio and preopens at startup). */
+  insertAt(fd: number, d: Descriptor): void {
+    if (this.slots[fd] !== undefined) fail(Errno.BADF, `fd ${fd} already in use`);
+    d.description.retain();
+    this.place(fd, d);
+  }
+
+  private remove(fd: number): Descriptor {
+    const d = this.get(fd);
+    this.slots[fd] = undefined;
+    this.count--;
+    if (fd < this.lowestFree) this.lowestFree = fd;
+    // Keep the array short when the top slots empty, so fds() and growth stay cheap.
+    while (this.slots.length > 0 && this.slots[this.slots.length - 1] === undefined) this.slots.length--;
+    return d;
+  }
+
+  /** close(fd): removes the number, then releases one reference (the last closes the handle). */
+  close(fd: number): void {
+    this.remove(fd).description.release();
+  }
+
+  /** POSIX dup / fcntl(F_DUPFD[_CLOEXEC]): the lowest free fd >= min over the same description. */
+  dup(fd: number, min = 0, cloexec = false): number {
+    const d = this.get(fd);
+    if (min < 0 || min > 0x7fffffff) fail(Errno.INVAL);
+    return this.insert(d.description, d.rightsBase, d.rightsInheriting, min, cloexec ? DescriptorFlags.CLOEXEC : 0);
+  }
+
+  /**
+   * POSIX dup2(fd, to): `to` ends up referring to fd's description, whatever it held before
+   * (released like close). dup2(fd, fd) checks fd and does nothing. CLOEXEC is cleared on `to`.
+   */
+  dup2(fd: number, to: number, cloexec = false): number {
+    const d = this.get(fd);
+    if (to < 0 || to > 0x7fffffff) fail(Errno.BADF);
+    if (fd === to) return to;
+    if (!this.has(to) && this.count >= this.maxDescriptors) fail(Errno.MFILE);
+    d.description.retain();
+    const old = this.slots[to];
+    this.place(to, new Descriptor(d.description, d.rightsBase, d.rightsInheriting, cloexec ? DescriptorFlags.CLOEXEC : 0));
+    old?.description.release();
+    return to;
+  }
+
+  /**
+   * fd_renumber(from, to). strict (wasmtime): both open, else EBADF. permissive (the
+   * preview1 component adapter): `to` may be free. from == to is a no-op once `from` is
+   * known open. The old `to` is released exactly like fd_close; `from` is closed; the
+   * descriptor itself (rights, CLOEXEC, preopen path) moves.
+   */
+  renumber(from: number, to: number, mode: RenumberMode = 'strict'): void {
+    const d = this.get(from);
+    if (from === to) return;
+    if (mode === 'strict' || to < 0 || to > 0x7fffffff) this.get(to);
+    const old = this.slots[to];
+    this.slots[from] = undefined;
+    this.count--;
+    if (from < this.lowestFree) this.lowestFree = from;
+    this.place(to, d);
+    old?.description.release();
+  }
+
+  /** Closes every descriptor (end of a run); host errors on close do not stop the others. */
+  closeAll(): void {
+    let firstError: unknown;
+    for (const fd of this.fds()) {
+      try {
+        this.close(fd);
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    if (firstError !== undefined) throw firstError;
+  }
+}

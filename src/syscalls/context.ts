@@ -1,0 +1,51 @@
+import { Errno, RIGHTS_DIR, RIGHTS_FILE, RIGHTS_STREAM, Rights } from '../abi/constants';
+import { fail } from '../abi/errors';
+import type { GuestMemory } from '../abi/memory';
+import type { Handle } from '../backends/types';
+import type { Descriptor, DescriptorTable, RenumberMode } from '../descriptors/table';
+
+/** Everything a syscall may touch: one per WASI object, shared by all its instances (threads). */
+export interface Context {
+  /** Guest memory; throws EFAULT before a memory is bound. */
+  readonly mem: GuestMemory;
+  readonly table: DescriptorTable;
+  readonly args: Uint8Array[];
+  readonly env: Uint8Array[];
+  readonly renumber: RenumberMode;
+}
+
+/**
+ * The descriptor at fd, which must hold `rights`. Reading a write-only fd (or writing a
+ * read-only one) is EBADF as in POSIX; any other missing right was dropped on purpose
+ * (fd_fdstat_set_rights, path_open's rights) and is ENOTCAPABLE.
+ */
+export function descriptor(ctx: Context, fd: number, rights = 0): Descriptor {
+  const d = ctx.table.get(fd);
+  const missing = rights & ~d.rightsBase;
+  if (missing !== 0) {
+    const desc = d.description;
+    if ((missing & Rights.FD_READ && !desc.readable) || (missing & Rights.FD_WRITE && !desc.writable)) fail(Errno.BADF);
+    fail(Errno.NOTCAPABLE);
+  }
+  return d;
+}
+
+/** Rights a new descriptor starts with, by what it is and how it was opened. */
+export function rightsFor(kind: Handle['kind'], readable: boolean, writable: boolean): { base: number; inheriting: number } {
+  if (kind === 'directory') return { base: RIGHTS_DIR, inheriting: RIGHTS_DIR | RIGHTS_FILE };
+  let base = kind === 'file' ? RIGHTS_FILE : RIGHTS_STREAM;
+  if (!readable) base &= ~Rights.FD_READ;
+  if (!writable) base &= ~(Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE);
+  return { base, inheriting: 0 };
+}
+
+/** u64 rights from the guest as refwasi's 30-bit numbers (unknown high bits are dropped). */
+export function rightsFromU64(v: bigint): number {
+  return Number(BigInt.asUintN(64, v) & 0x3fffffffn);
+}
+
+/** A guest u64 offset or length as an exact JS number, or the given errno if it cannot be one. */
+export function toNumber(v: bigint, errno: Errno = Errno.INVAL): number {
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) fail(errno);
+  return Number(v);
+}

@@ -1,0 +1,62 @@
+import { DescriptorFlags, Errno, Filetype, RIGHTS_STREAM, Rights } from '../abi/constants';
+import { fail } from '../abi/errors';
+import { Pipe } from '../backends/pipe';
+import { OpenFileDescription } from '../descriptors/description';
+import type { Context } from './context';
+
+/**
+ * The dup extension, in the WASIX ABI (import module `wasix_32v1`), with POSIX meaning:
+ * dup clears CLOEXEC and shares the description (offset and status flags).
+ * Out-pointers are checked before anything is created, so a bad pointer never leaks an fd.
+ */
+export function dupSyscalls(ctx: Context) {
+  return {
+    fd_dup(fd: number, retPtr: number): number {
+      ctx.mem.check(retPtr, 4);
+      ctx.mem.setU32(retPtr, ctx.table.dup(fd));
+      return Errno.SUCCESS;
+    },
+
+    /** fcntl(F_DUPFD / F_DUPFD_CLOEXEC): lowest free fd >= min. Not POSIX dup2, despite the name. */
+    fd_dup2(fd: number, min: number, cloexec: number, retPtr: number): number {
+      ctx.table.get(fd);
+      if (cloexec !== 0 && cloexec !== 1) fail(Errno.INVAL);
+      if (min < 0) fail(Errno.INVAL);
+      ctx.mem.check(retPtr, 4);
+      ctx.mem.setU32(retPtr, ctx.table.dup(fd, min, cloexec === 1));
+      return Errno.SUCCESS;
+    },
+
+    fd_fdflags_get(fd: number, retPtr: number): number {
+      const d = ctx.table.get(fd);
+      ctx.mem.setU16(retPtr, d.fdflags);
+      return Errno.SUCCESS;
+    },
+
+    fd_fdflags_set(fd: number, flags: number): number {
+      const d = ctx.table.get(fd);
+      if (flags & ~DescriptorFlags.CLOEXEC) fail(Errno.INVAL);
+      d.fdflags = flags;
+      return Errno.SUCCESS;
+    },
+
+    fd_pipe(readPtr: number, writePtr: number): number {
+      ctx.mem.check(readPtr, 4);
+      ctx.mem.check(writePtr, 4);
+      const pipe = new Pipe();
+      const r = new OpenFileDescription(pipe.readEnd, Filetype.UNKNOWN, 0, true, false);
+      const w = new OpenFileDescription(pipe.writeEnd, Filetype.UNKNOWN, 0, false, true);
+      const rfd = ctx.table.insert(r, RIGHTS_STREAM & ~Rights.FD_WRITE, 0);
+      let wfd: number;
+      try {
+        wfd = ctx.table.insert(w, RIGHTS_STREAM & ~Rights.FD_READ, 0);
+      } catch (e) {
+        ctx.table.close(rfd);
+        throw e;
+      }
+      ctx.mem.setU32(readPtr, rfd);
+      ctx.mem.setU32(writePtr, wfd);
+      return Errno.SUCCESS;
+    },
+  };
+}

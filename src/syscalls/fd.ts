@@ -1,0 +1,276 @@
+import {
+  Advice, Errno, FDFLAGS_ALL, Fdflags, Filetype, Fstflags, FSTFLAGS_ALL, Rights, SIZEOF_DIRENT, Whence,
+} from '../abi/constants';
+import { fail } from '../abi/errors';
+import { encodeString, type GuestMemory } from '../abi/memory';
+import type { FileStat, TimeUpdate } from '../backends/types';
+import type { OpenFileDescription } from '../descriptors/description';
+import { descriptor, rightsFromU64, toNumber, type Context } from './context';
+import { readv, writev } from './io';
+
+/** Writes a filestat struct (64 bytes) at ptr. */
+export function writeFilestat(mem: GuestMemory, ptr: number, st: FileStat): void {
+  mem.check(ptr, 64);
+  mem.setU64(ptr, st.dev);
+  mem.setU64(ptr + 8, st.ino);
+  mem.setU8(ptr + 16, st.filetype);
+  mem.setU64(ptr + 24, st.nlink);
+  mem.setU64(ptr + 32, st.size);
+  mem.setU64(ptr + 40, st.atim);
+  mem.setU64(ptr + 48, st.mtim);
+  mem.setU64(ptr + 56, st.ctim);
+}
+
+/** Decodes set_times arguments; both a value and NOW for one time, or unknown bits, are EINVAL. */
+export function timeUpdates(atim: bigint, mtim: bigint, flags: number): [TimeUpdate, TimeUpdate] {
+  if (flags & ~FSTFLAGS_ALL) fail(Errno.INVAL);
+  if ((flags & Fstflags.ATIM) && (flags & Fstflags.ATIM_NOW)) fail(Errno.INVAL);
+  if ((flags & Fstflags.MTIM) && (flags & Fstflags.MTIM_NOW)) fail(Errno.INVAL);
+  const a: TimeUpdate = flags & Fstflags.ATIM_NOW ? 'now' : flags & Fstflags.ATIM ? BigInt.asUintN(64, atim) : null;
+  const m: TimeUpdate = flags & Fstflags.MTIM_NOW ? 'now' : flags & Fstflags.MTIM ? BigInt.asUintN(64, mtim) : null;
+  return [a, m];
+}
+
+function fileOf(desc: OpenFileDescription) {
+  const h = desc.handle;
+  if (h.kind === 'stream') fail(Errno.SPIPE);
+  if (h.kind === 'directory') fail(Errno.ISDIR);
+  return h;
+}
+
+function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number): number {
+  const desc = descriptor(ctx, fd, rights).description;
+  const h = desc.handle;
+  if (h.kind === 'stream') fail(Errno.SPIPE);
+  if (h.kind === 'directory') fail(Errno.BADF);
+  let base: number;
+  switch (whence) {
+    case Whence.SET: base = 0; break;
+    case Whence.CUR: base = desc.offset; break;
+    case Whence.END: base = h.size(); break;
+    default: return fail(Errno.INVAL);
+  }
+  const target = BigInt(base) + BigInt.asIntN(64, offset);
+  if (target < 0n) fail(Errno.INVAL);
+  if (target > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.OVERFLOW);
+  desc.offset = Number(target);
+  return desc.offset;
+}
+
+export function fdSyscalls(ctx: Context) {
+  const mem = () => ctx.mem;
+  return {
+    fd_read(fd: number, iovs: number, iovsLen: number, nreadPtr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_READ);
+      const m = mem();
+      m.check(nreadPtr, 4);
+      m.setU32(nreadPtr, readv(d.description, m.iovecs(iovs, iovsLen)));
+      return Errno.SUCCESS;
+    },
+
+    fd_write(fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_WRITE);
+      const m = mem();
+      m.check(nwrittenPtr, 4);
+      m.setU32(nwrittenPtr, writev(d.description, m.iovecs(iovs, iovsLen)));
+      return Errno.SUCCESS;
+    },
+
+    fd_pread(fd: number, iovs: number, iovsLen: number, offset: bigint, nreadPtr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_READ | Rights.FD_SEEK);
+      const m = mem();
+      m.check(nreadPtr, 4);
+      m.setU32(nreadPtr, readv(d.description, m.iovecs(iovs, iovsLen), toNumber(offset)));
+      return Errno.SUCCESS;
+    },
+
+    fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_WRITE | Rights.FD_SEEK);
+      const m = mem();
+      m.check(nwrittenPtr, 4);
+      m.setU32(nwrittenPtr, writev(d.description, m.iovecs(iovs, iovsLen), toNumber(offset)));
+      return Errno.SUCCESS;
+    },
+
+    fd_seek(fd: number, offset: bigint, whence: number, newOffsetPtr: number): number {
+      mem().check(newOffsetPtr, 8);
+      // Only "where am I" is a tell; anything else needs the seek right.
+      const isTell = whence === Whence.CUR && offset === 0n;
+      mem().setU64(newOffsetPtr, seek(ctx, fd, offset, whence, isTell ? Rights.FD_TELL : Rights.FD_SEEK));
+      return Errno.SUCCESS;
+    },
+
+    fd_tell(fd: number, offsetPtr: number): number {
+      mem().check(offsetPtr, 8);
+      mem().setU64(offsetPtr, seek(ctx, fd, 0n, Whence.CUR, Rights.FD_TELL));
+      return Errno.SUCCESS;
+    },
+
+    fd_close(fd: number): number {
+      ctx.table.close(fd);
+      return Errno.SUCCESS;
+    },
+
+    fd_renumber(from: number, to: number): number {
+      ctx.table.renumber(from, to, ctx.renumber);
+      return Errno.SUCCESS;
+    },
+
+    fd_fdstat_get(fd: number, ptr: number): number {
+      const d = ctx.table.get(fd);
+      const m = mem();
+      m.check(ptr, 24);
+      m.write(ptr, new Uint8Array(24));
+      m.setU8(ptr, d.description.filetype);
+      m.setU16(ptr + 2, d.description.flags);
+      m.setU64(ptr + 8, d.rightsBase);
+      m.setU64(ptr + 16, d.rightsInheriting);
+      return Errno.SUCCESS;
+    },
+
+    fd_fdstat_set_flags(fd: number, flags: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_FDSTAT_SET_FLAGS);
+      if (flags & ~FDFLAGS_ALL) fail(Errno.INVAL);
+      // Status flags belong to the description: every dup sees the change.
+      d.description.flags = flags;
+      return Errno.SUCCESS;
+    },
+
+    fd_fdstat_set_rights(fd: number, base: bigint, inheriting: bigint): number {
+      const d = ctx.table.get(fd);
+      const b = rightsFromU64(base);
+      const i = rightsFromU64(inheriting);
+      if ((b & ~d.rightsBase) !== 0 || (i & ~d.rightsInheriting) !== 0) fail(Errno.NOTCAPABLE);
+      d.rightsBase = b;
+      d.rightsInheriting = i;
+      return Errno.SUCCESS;
+    },
+
+    fd_filestat_get(fd: number, ptr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_FILESTAT_GET);
+      mem().check(ptr, 64);
+      writeFilestat(mem(), ptr, d.handle.stat());
+      return Errno.SUCCESS;
+    },
+
+    fd_filestat_set_size(fd: number, size: bigint): number {
+      const d = descriptor(ctx, fd, Rights.FD_FILESTAT_SET_SIZE);
+      const h = d.handle;
+      if (h.kind !== 'file') fail(h.kind === 'directory' ? Errno.ISDIR : Errno.INVAL);
+      if (!d.description.writable) fail(Errno.BADF);
+      h.truncate(toNumber(size, Errno.FBIG));
+      return Errno.SUCCESS;
+    },
+
+    fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, flags: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_FILESTAT_SET_TIMES);
+      const [a, m] = timeUpdates(atim, mtim, flags);
+      const h = d.handle;
+      if (h.kind === 'file') h.setTimes(a, m);
+      else if (h.kind === 'directory') h.dir.setTimes(a, m);
+      else fail(Errno.BADF);
+      return Errno.SUCCESS;
+    },
+
+    fd_advise(fd: number, offset: bigint, len: bigint, advice: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_ADVISE);
+      if (advice < Advice.NORMAL || advice > Advice.NOREUSE) fail(Errno.INVAL);
+      const h = fileOf(d.description);
+      h.advise(toNumber(offset), toNumber(len), advice);
+      return Errno.SUCCESS;
+    },
+
+    fd_allocate(fd: number, offset: bigint, len: bigint): number {
+      const d = descriptor(ctx, fd, Rights.FD_ALLOCATE);
+      const h = fileOf(d.description);
+      if (!d.description.writable) fail(Errno.BADF);
+      const o = toNumber(offset);
+      const l = toNumber(len);
+      if (l === 0) fail(Errno.INVAL);
+      if (o + l > Number.MAX_SAFE_INTEGER) fail(Errno.FBIG);
+      h.allocate(o, l);
+      return Errno.SUCCESS;
+    },
+
+    fd_sync(fd: number): number {
+      const h = descriptor(ctx, fd, Rights.FD_SYNC).handle;
+      if (h.kind === 'file') h.sync();
+      else if (h.kind === 'stream') {
+        if (!h.sync) fail(Errno.INVAL);
+        h.sync();
+      }
+      return Errno.SUCCESS;
+    },
+
+    fd_datasync(fd: number): number {
+      const h = descriptor(ctx, fd, Rights.FD_DATASYNC).handle;
+      if (h.kind === 'file') h.datasync();
+      else if (h.kind === 'stream') {
+        if (!h.sync) fail(Errno.INVAL);
+        h.sync();
+      }
+      return Errno.SUCCESS;
+    },
+
+    fd_prestat_get(fd: number, ptr: number): number {
+      const d = ctx.table.get(fd);
+      // wasi-libc's start-up scan stops at the first EBADF: a non-preopen must give exactly that.
+      if (d.preopenPath === null) fail(Errno.BADF);
+      const m = mem();
+      m.check(ptr, 8);
+      m.setU32(ptr, 0);
+      m.setU32(ptr + 4, encodeString(d.preopenPath).byteLength);
+      return Errno.SUCCESS;
+    },
+
+    fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number): number {
+      const d = ctx.table.get(fd);
+      if (d.preopenPath === null) fail(Errno.BADF);
+      const name = encodeString(d.preopenPath);
+      if (pathLen < name.byteLength) fail(Errno.NAMETOOLONG);
+      mem().write(pathPtr, name);
+      return Errno.SUCCESS;
+    },
+
+    fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number): number {
+      const d = descriptor(ctx, fd, Rights.FD_READDIR);
+      const desc = d.description;
+      const h = desc.handle;
+      if (h.kind !== 'directory') fail(Errno.NOTDIR);
+      const m = mem();
+      m.check(bufusedPtr, 4);
+      const out = m.slice(buf, bufLen >>> 0);
+      // One snapshot per pass: a pass starts at cookie 0, and later cookies index into it,
+      // so a whole listing costs O(entries) and cookies stay stable while it is read.
+      if (cookie === 0n || desc.listing === null) {
+        const self = h.dir.stat().ino;
+        desc.listing = [
+          { name: '.', filetype: Filetype.DIRECTORY, ino: self },
+          { name: '..', filetype: Filetype.DIRECTORY, ino: self },
+          ...h.dir.list(),
+        ];
+      }
+      const entries = desc.listing;
+      let used = 0;
+      const header = new DataView(new ArrayBuffer(SIZEOF_DIRENT));
+      const headerBytes = new Uint8Array(header.buffer);
+      for (let i = cookie > BigInt(entries.length) ? entries.length : Number(cookie); i < entries.length && used < out.byteLength; i++) {
+        const e = entries[i];
+        const name = encodeString(e.name);
+        header.setBigUint64(0, BigInt(i + 1), true);
+        header.setBigUint64(8, e.ino, true);
+        header.setUint32(16, name.byteLength, true);
+        header.setUint32(20, e.filetype, true);
+        // The last entry is cut to fit; the guest sees a full buffer and asks again with its cookie.
+        const h1 = Math.min(SIZEOF_DIRENT, out.byteLength - used);
+        out.set(headerBytes.subarray(0, h1), used);
+        used += h1;
+        const n1 = Math.min(name.byteLength, out.byteLength - used);
+        out.set(name.subarray(0, n1), used);
+        used += n1;
+      }
+      m.setU32(bufusedPtr, used);
+      return Errno.SUCCESS;
+    },
+  };
+}

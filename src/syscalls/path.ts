@@ -1,0 +1,204 @@
+import { Errno, Fdflags, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights } from '../abi/constants';
+import { fail } from '../abi/errors';
+import { encodeString } from '../abi/memory';
+import { OpenDirectory } from '../backends/directory-handle';
+import { resolvePath, type Resolved } from '../backends/resolve';
+import type { DirectoryInode, Handle, Inode } from '../backends/types';
+import { OpenFileDescription } from '../descriptors/description';
+import { descriptor, rightsFor, rightsFromU64, type Context } from './context';
+import { timeUpdates, writeFilestat } from './fd';
+
+/** Rights that ask for write access when given to path_open (as wasmtime reads them). */
+const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
+
+const filetypeOf = (inode: Inode): Filetype =>
+  inode.kind === 'directory' ? Filetype.DIRECTORY : inode.kind === 'symlink' ? Filetype.SYMBOLIC_LINK : inode.stat().filetype;
+
+/** A directory descriptor's inode; the descriptor must hold `rights`. */
+function dirOf(ctx: Context, fd: number, rights: number): DirectoryInode {
+  const h = descriptor(ctx, fd, rights).handle;
+  if (h.kind !== 'directory') fail(Errno.NOTDIR);
+  return h.dir;
+}
+
+function readPath(ctx: Context, ptr: number, len: number): string {
+  return ctx.mem.string(ptr, len >>> 0);
+}
+
+function resolveAt(ctx: Context, fd: number, rights: number, ptr: number, len: number, follow: boolean): Resolved {
+  return resolvePath(dirOf(ctx, fd, rights), readPath(ctx, ptr, len), follow);
+}
+
+/** The last component must be a real name to create or remove it: '.' and '..' are not. */
+function named(r: Resolved, errno: Errno): string {
+  if (r.name === '.') fail(errno);
+  return r.name;
+}
+
+function sameFs(a: DirectoryInode, b: DirectoryInode): void {
+  if (a.fs !== b.fs) fail(Errno.XDEV);
+}
+
+export function pathSyscalls(ctx: Context) {
+  return {
+    path_open(
+      fd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
+      rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdPtr: number,
+    ): number {
+      if (oflags & ~OFLAGS_ALL || fdflags & ~FDFLAGS_ALL) fail(Errno.INVAL);
+      const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
+      if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
+      ctx.mem.check(fdPtr, 4);
+      const create = (oflags & Oflags.CREAT) !== 0;
+      const exclusive = create && (oflags & Oflags.EXCL) !== 0;
+      const wantDir = (oflags & Oflags.DIRECTORY) !== 0;
+      if (create && !(dirDesc.rightsBase & Rights.PATH_CREATE_FILE)) fail(Errno.NOTCAPABLE);
+      const base = rightsFromU64(rightsBase);
+      const read = (base & (Rights.FD_READ | Rights.FD_READDIR)) !== 0;
+      const write = (base & WRITE_RIGHTS) !== 0 || (fdflags & Fdflags.APPEND) !== 0;
+      // O_CREAT|O_EXCL never follows a final symlink: an existing link is EEXIST.
+      const follow = (dirflags & Lookupflags.SYMLINK_FOLLOW) !== 0 && !exclusive;
+      const r = resolvePath(dirDesc.handle.dir, readPath(ctx, pathPtr, pathLen), follow);
+
+      let handle: Handle;
+      let filetype: Filetype;
+      let readable = read;
+      let writable = write;
+      if (r.inode === null) {
+        if (!create) fail(Errno.NOENT);
+        if (wantDir || r.trailingSlash) fail(r.trailingSlash ? Errno.ISDIR : Errno.INVAL);
+        handle = r.parent.openFile(r.name, { read: read || !write, write, create: true, exclusive, truncate: false });
+        filetype = Filetype.REGULAR_FILE;
+      } else if (exclusive) {
+        return fail(Errno.EXIST);
+      } else if (r.inode.kind === 'symlink') {
+        // Not followed (no SYMLINK_FOLLOW): like O_NOFOLLOW, opening the link itself is ELOOP.
+        return fail(wantDir ? Errno.NOTDIR : Errno.LOOP);
+      } else if (r.inode.kind === 'directory') {
+        if (write || oflags & Oflags.TRUNC) fail(Errno.ISDIR);
+        handle = new OpenDirectory(r.inode);
+        filetype = Filetype.DIRECTORY;
+        readable = writable = false;
+      } else {
+        if (wantDir) fail(Errno.NOTDIR);
+        const name = named(r, Errno.ISDIR);
+        handle = r.parent.openFile(name, {
+          read: read || !write, write, create: false, exclusive: false, truncate: (oflags & Oflags.TRUNC) !== 0,
+        });
+        filetype = filetypeOf(r.inode);
+      }
+
+      const desc = new OpenFileDescription(handle, filetype, fdflags, readable, writable);
+      const rights = rightsFor(handle.kind, readable, writable);
+      const inheritFrom = dirDesc.rightsInheriting;
+      let newFd: number;
+      try {
+        newFd = ctx.table.insert(desc, rights.base & base & inheritFrom, rights.inheriting & rightsFromU64(rightsInheriting) & inheritFrom);
+      } catch (e) {
+        handle.close();
+        throw e;
+      }
+      ctx.mem.setU32(fdPtr, newFd);
+      return Errno.SUCCESS;
+    },
+
+    path_create_directory(fd: number, pathPtr: number, pathLen: number): number {
+      const r = resolveAt(ctx, fd, Rights.PATH_CREATE_DIRECTORY, pathPtr, pathLen, false);
+      const name = named(r, Errno.EXIST);
+      if (r.inode !== null) fail(Errno.EXIST);
+      r.parent.mkdir(name);
+      return Errno.SUCCESS;
+    },
+
+    path_remove_directory(fd: number, pathPtr: number, pathLen: number): number {
+      const r = resolveAt(ctx, fd, Rights.PATH_REMOVE_DIRECTORY, pathPtr, pathLen, false);
+      const name = named(r, Errno.INVAL);
+      if (r.inode === null) fail(Errno.NOENT);
+      if (r.inode.kind !== 'directory') fail(Errno.NOTDIR);
+      r.parent.rmdir(name);
+      return Errno.SUCCESS;
+    },
+
+    path_unlink_file(fd: number, pathPtr: number, pathLen: number): number {
+      const r = resolveAt(ctx, fd, Rights.PATH_UNLINK_FILE, pathPtr, pathLen, false);
+      const name = named(r, Errno.ISDIR);
+      if (r.inode === null) fail(Errno.NOENT);
+      if (r.inode.kind === 'directory') fail(Errno.ISDIR);
+      if (r.trailingSlash) fail(Errno.NOTDIR);
+      r.parent.unlink(name);
+      return Errno.SUCCESS;
+    },
+
+    path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
+      const from = resolveAt(ctx, fd, Rights.PATH_RENAME_SOURCE, oldPtr, oldLen, false);
+      const to = resolveAt(ctx, newFd, Rights.PATH_RENAME_TARGET, newPtr, newLen, false);
+      const fromName = named(from, Errno.BUSY);
+      const toName = named(to, Errno.BUSY);
+      if (from.inode === null) fail(Errno.NOENT);
+      sameFs(from.parent, to.parent);
+      const isDir = from.inode.kind === 'directory';
+      if ((from.trailingSlash || to.trailingSlash) && !isDir) fail(Errno.NOTDIR);
+      if (to.inode !== null) {
+        if (isDir && to.inode.kind !== 'directory') fail(Errno.NOTDIR);
+        if (!isDir && to.inode.kind === 'directory') fail(Errno.ISDIR);
+      }
+      from.parent.rename(fromName, to.parent, toName);
+      return Errno.SUCCESS;
+    },
+
+    path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
+      const follow = (oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0;
+      const from = resolveAt(ctx, oldFd, Rights.PATH_LINK_SOURCE, oldPtr, oldLen, follow);
+      const to = resolveAt(ctx, newFd, Rights.PATH_LINK_TARGET, newPtr, newLen, false);
+      if (from.inode === null) fail(Errno.NOENT);
+      if (from.inode.kind === 'directory') fail(Errno.PERM);
+      const toName = named(to, Errno.EXIST);
+      if (to.inode !== null) fail(Errno.EXIST);
+      if (to.trailingSlash) fail(Errno.NOENT);
+      sameFs(from.parent, to.parent);
+      from.parent.link(from.name, to.parent, toName);
+      return Errno.SUCCESS;
+    },
+
+    path_symlink(oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number): number {
+      const target = readPath(ctx, oldPtr, oldLen);
+      const r = resolveAt(ctx, fd, Rights.PATH_SYMLINK, newPtr, newLen, false);
+      const name = named(r, Errno.EXIST);
+      if (r.inode !== null) fail(Errno.EXIST);
+      if (target.length === 0) fail(Errno.NOENT);
+      if (target.includes('\0')) fail(Errno.INVAL);
+      if (r.trailingSlash) fail(Errno.NOENT);
+      r.parent.symlink(target, name);
+      return Errno.SUCCESS;
+    },
+
+    path_readlink(fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, bufusedPtr: number): number {
+      const r = resolveAt(ctx, fd, Rights.PATH_READLINK, pathPtr, pathLen, false);
+      if (r.inode === null) fail(Errno.NOENT);
+      if (r.inode.kind !== 'symlink') fail(Errno.INVAL);
+      ctx.mem.check(bufusedPtr, 4);
+      const target = encodeString(r.inode.readlink());
+      // Truncated to the buffer, as readlink(2) does.
+      const n = Math.min(target.byteLength, bufLen >>> 0);
+      ctx.mem.write(buf, target.subarray(0, n));
+      ctx.mem.setU32(bufusedPtr, n);
+      return Errno.SUCCESS;
+    },
+
+    path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, ptr: number): number {
+      const r = resolveAt(ctx, fd, Rights.PATH_FILESTAT_GET, pathPtr, pathLen, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+      if (r.inode === null) fail(Errno.NOENT);
+      ctx.mem.check(ptr, 64);
+      writeFilestat(ctx.mem, ptr, r.inode.stat());
+      return Errno.SUCCESS;
+    },
+
+    path_filestat_set_times(fd: number, flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, fstflags: number): number {
+      const [a, m] = timeUpdates(atim, mtim, fstflags);
+      const r = resolveAt(ctx, fd, Rights.PATH_FILESTAT_SET_TIMES, pathPtr, pathLen, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+      if (r.inode === null) fail(Errno.NOENT);
+      r.inode.setTimes(a, m);
+      return Errno.SUCCESS;
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import { Errno, Filetype, RIGHTS_STREAM, Rights } from './abi/constants';
+import { errnoOf, ProcExit, WasiError } from './abi/errors';
+import { encodeString, GuestMemory } from './abi/memory';
+import { OpenDirectory } from './backends/directory-handle';
+import { BytesSource, CallbackSink, consoleSink, PullSource } from './backends/stdio';
+import type { DirectoryInode, StreamHandle } from './backends/types';
+import { OpenFileDescription } from './descriptors/description';
+import { Descriptor, DescriptorTable, type RenumberMode } from './descriptors/table';
+import { rightsFor, type Context } from './syscalls/context';
+import { dupSyscalls } from './syscalls/dup';
+import { fdSyscalls } from './syscalls/fd';
+import { pathSyscalls } from './syscalls/path';
+import { pollSyscalls } from './syscalls/poll';
+import { procSyscalls } from './syscalls/proc';
+import { sockSyscalls } from './syscalls/sock';
+
+export type OutputOption = ((chunk: Uint8Array) => void) | StreamHandle;
+export type InputOption = Uint8Array | string | (() => Uint8Array | string | null) | StreamHandle;
+
+export interface WASIOptions {
+  /** argv, program name first. */
+  args?: string[];
+  /** The environment: exactly these variables. */
+  env?: Record<string, string>;
+  /** Guest path -> directory (MemoryDirectory, NodeDirectory, ...), as fds 3, 4, ... in this order. */
+  preopens?: Record<string, DirectoryInode>;
+  /** fd 0: bytes, a string, a function returning the next chunk (null at the end), or a stream handle. Default: empty. */
+  stdin?: InputOption;
+  /** fd 1: a function given each chunk, or a stream handle. Default: the console. */
+  stdout?: OutputOption;
+  stderr?: OutputOption;
+  /** fd_renumber onto a free number: 'strict' refuses it (EBADF, wasmtime); 'permissive' allows it. */
+  renumber?: RenumberMode;
+  /** Most descriptors open at once (EMFILE past it). */
+  maxDescriptors?: number;
+}
+
+type ImportFn = (...args: never[]) => number;
+type Family = Record<string, ImportFn>;
+
+/** Wraps a syscall so that nothing but an errno (or proc_exit's unwinding) reaches the guest. */
+function guard(fn: ImportFn): ImportFn {
+  const f = fn as unknown as (...a: unknown[]) => number;
+  return function (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, g?: unknown, h?: unknown, i?: unknown, j?: unknown): number {
+    try {
+      return f(a, b, c, d, e, g, h, i, j);
+    } catch (err) {
+      if (err instanceof ProcExit) throw err;
+      return errnoOf(err);
+    }
+  } as ImportFn;
+}
+
+function guardAll(family: Family): Family {
+  const out: Family = {};
+  for (const [name, fn] of Object.entries(family)) out[name] = guard(fn);
+  return out;
+}
+
+function defaultOutput(fd: 1 | 2): (chunk: Uint8Array) => void {
+  const proc = (globalThis as { process?: { stdout?: { write(b: Uint8Array): void }; stderr?: { write(b: Uint8Array): void } } }).process;
+  const stream = fd === 1 ? proc?.stdout : proc?.stderr;
+  if (stream) return (chunk) => stream.write(chunk);
+  return consoleSink(fd === 1 ? console.log : console.error);
+}
+
+function inputHandle(input: InputOption | undefined): StreamHandle {
+  if (input === undefined) return new BytesSource(new Uint8Array());
+  if (typeof input === 'string') return new BytesSource(encodeString(input));
+  if (input instanceof Uint8Array) return new BytesSource(input);
+  if (typeof input === 'function') return new PullSource(input);
+  return input;
+}
+
+function outputHandle(output: OutputOption | undefined, fd: 1 | 2): StreamHandle {
+  if (output === undefined) return new CallbackSink(defaultOutput(fd));
+  if (typeof output === 'function') return new CallbackSink(output);
+  return output;
+}
+
+/**
+ * A WASI preview1 environment: one descriptor table, shared by every instance given to it
+ * (the threads of one program), with the dup extension as `wasix_32v1`.
+ */
+export class WASI {
+  readonly table: DescriptorTable;
+  private memory: GuestMemory | null = null;
+  private readonly context: Context;
+  private state: 'new' | 'running' | 'initialized' | 'ended' = 'new';
+  private readonly imports: { wasi_snapshot_preview1: Family; wasix_32v1: Family };
+
+  constructor(options: WASIOptions = {}) {
+    this.table = new DescriptorTable({ maxDescriptors: options.maxDescriptors });
+    const self = this;
+    this.context = {
+      get mem(): GuestMemory {
+        if (self.memory === null) throw new WasiError(Errno.FAULT, 'no memory bound yet');
+        return self.memory;
+      },
+      table: this.table,
+      args: (options.args ?? []).map(encodeString),
+      env: Object.entries(options.env ?? {}).map(([k, v]) => encodeString(`${k}=${v}`)),
+      renumber: options.renumber ?? 'strict',
+    };
+    this.installStdio(0, inputHandle(options.stdin), true, false);
+    this.installStdio(1, outputHandle(options.stdout, 1), false, true);
+    this.installStdio(2, outputHandle(options.stderr, 2), false, true);
+    let fd = 3;
+    for (const [path, dir] of Object.entries(options.preopens ?? {})) {
+      const rights = rightsFor('directory', false, false);
+      const desc = new OpenFileDescription(new OpenDirectory(dir), Filetype.DIRECTORY, 0, false, false);
+      this.table.insertAt(fd++, new Descriptor(desc, rights.base, rights.inheriting, 0, path));
+    }
+    const ctx = this.context;
+    this.imports = {
+      wasi_snapshot_preview1: guardAll({
+        ...procSyscalls(ctx), ...fdSyscalls(ctx), ...pathSyscalls(ctx), ...pollSyscalls(ctx), ...sockSyscalls(ctx),
+      } as unknown as Family),
+      wasix_32v1: guardAll(dupSyscalls(ctx) as unknown as Family),
+    };
+  }
+
+  private installStdio(fd: number, handle: StreamHandle, readable: boolean, writable: boolean): void {
+    const desc = new OpenFileDescription(handle, handle.filetype, 0, readable, writable);
+    let base = RIGHTS_STREAM;
+    if (!readable) base &= ~Rights.FD_READ;
+    if (!writable) base &= ~Rights.FD_WRITE;
+    this.table.insertAt(fd, new Descriptor(desc, base, 0));
+  }
+
+  /** The imports to instantiate a module with: `wasi_snapshot_preview1` and `wasix_32v1`. */
+  getImportObject(): { wasi_snapshot_preview1: Family; wasix_32v1: Family } {
+    return this.imports;
+  }
+
+  /** Binds the guest memory (done by start/initialize; call it yourself for instances that import memory). */
+  setMemory(memory: WebAssembly.Memory): void {
+    this.memory = new GuestMemory(memory);
+  }
+
+  private bind(instance: WebAssembly.Instance): void {
+    const memory = instance.exports.memory;
+    if (memory instanceof WebAssembly.Memory) this.setMemory(memory);
+    else if (this.memory === null) throw new TypeError('the instance exports no memory; call setMemory first');
+  }
+
+  /**
+   * Runs a command's `_start`. Returns the exit code (proc_exit's, or 0 when `_start`
+   * returns); a trap is rethrown. Either way every descriptor still open is closed, so no
+   * host handle outlives the program.
+   */
+  start(instance: WebAssembly.Instance): number {
+    const entry = instance.exports._start;
+    if (typeof entry !== 'function') {
+      throw new TypeError(instance.exports._initialize ? 'this module is a reactor: call initialize(), not start()' : 'the module exports no _start');
+    }
+    if (this.state !== 'new') throw new Error(`start() called on a WASI object that is already ${this.state}`);
+    this.bind(instance);
+    this.state = 'running';
+    let code = 0;
+    let failure: unknown = undefined;
+    try {
+      (entry as () => void)();
+    } catch (e) {
+      if (e instanceof ProcExit) code = e.code;
+      else failure = e;
+    }
+    this.state = 'ended';
+    try {
+      this.table.closeAll();
+    } catch (e) {
+      failure ??= e;
+    }
+    if (failure !== undefined) throw failure;
+    return code;
+  }
+
+  /** Runs a reactor's `_initialize` (if it has one). Descriptors stay open until `close()`. */
+  initialize(instance: WebAssembly.Instance): void {
+    if (typeof instance.exports._start === 'function') throw new TypeError('this module is a command: call start(), not initialize()');
+    if (this.state !== 'new') throw new Error(`initialize() called on a WASI object that is already ${this.state}`);
+    this.bind(instance);
+    this.state = 'initialized';
+    const init = instance.exports._initialize;
+    if (typeof init === 'function') (init as () => void)();
+  }
+
+  /** Closes every descriptor (a reactor's end of life). */
+  close(): void {
+    this.state = 'ended';
+    this.table.closeAll();
+  }
+}
