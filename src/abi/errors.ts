@@ -31,6 +31,8 @@ export function fail(errno: Errno, message?: string): never {
  */
 export function errnoOf(e: unknown): Errno {
   if (e instanceof WasiError) return e.errno;
+  // A second copy of refwasi (CommonJS next to ESM) has its own WasiError class.
+  if (e instanceof Error && e.name === 'WasiError' && typeof (e as WasiError).errno === 'number') return (e as WasiError).errno;
   if (e instanceof RangeError) {
     return /memory|allocat/i.test(e.message) ? Errno.NOMEM : Errno.FAULT;
   }
