@@ -1,0 +1,147 @@
+import * as hostFs from 'node:fs';
+import * as hostPath from 'node:path';
+import { Errno, Filetype } from '../../abi/constants';
+import { fail } from '../../abi/errors';
+import type { DirEntry, DirectoryInode, FileHandle, Inode, OpenFileOptions } from '../types';
+import { hostCall } from './errno';
+import { NodeFileHandle } from './file-handle';
+import { NodeFileInode, NodePathInode, NodeSymlinkInode } from './inodes';
+import { filetypeOf } from './stat';
+import { checkName, NodeTree } from './tree';
+
+export interface NodeDirectoryOptions {
+  /** Every mutation below this directory fails with READ_ONLY_ERRNO (EPERM, as wasmtime). */
+  readOnly?: boolean;
+}
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = hostFs.constants;
+// Never follow: the core resolves symlinks itself, inside the sandbox. NONBLOCK keeps
+// open() of a FIFO from blocking the thread until a peer shows up; it changes nothing for
+// regular files. Both are absent on Windows.
+const O_NOFOLLOW = hostFs.constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = hostFs.constants.O_NONBLOCK ?? 0;
+
+function openFlags(options: OpenFileOptions): number {
+  let flags = O_NOFOLLOW | O_NONBLOCK;
+  if (options.read && options.write) flags |= O_RDWR;
+  else if (options.write) flags |= O_WRONLY;
+  else flags |= O_RDONLY;
+  if (options.create) flags |= O_CREAT | (options.exclusive ? O_EXCL : 0);
+  if (options.truncate) flags |= O_TRUNC;
+  return flags;
+}
+
+/**
+ * The root is resolved once, here, so lstat and lutimes below never meet a symlink the
+ * embedder chose; and a missing preopen is reported now, not as ENOENT to the guest.
+ */
+function preopenRoot(hostDirectory: string): string {
+  const root = hostFs.realpathSync(hostPath.resolve(hostDirectory));
+  if (!hostFs.statSync(root).isDirectory()) throw new Error(`NodeDirectory: ${root} is not a directory`);
+  return root;
+}
+
+/**
+ * A host directory, addressed by its path. `new NodeDirectory('/tmp/x')` is a preopen (the
+ * root of its own tree); directories looked up below it share the root's tree. Passing a
+ * NodeTree instead of options is how lookup makes those; embedders pass options.
+ */
+export class NodeDirectory extends NodePathInode implements DirectoryInode {
+  readonly kind = 'directory';
+
+  constructor(hostDirectory: string, options: NodeDirectoryOptions | NodeTree = {}) {
+    if (options instanceof NodeTree) super(hostDirectory, options);
+    else super(preopenRoot(hostDirectory), new NodeTree(options.readOnly ?? false));
+  }
+
+  private child(name: string): string {
+    checkName(name);
+    return hostPath.join(this.hostPath, name);
+  }
+
+  private writableChild(name: string): string {
+    const path = this.child(name);
+    this.fs.assertWritable();
+    return path;
+  }
+
+  lookup(name: string): Inode | null {
+    const path = this.child(name);
+    const stats = hostCall(() => hostFs.lstatSync(path, { bigint: true, throwIfNoEntry: false }));
+    if (stats === undefined) return null;
+    if (stats.isDirectory()) return new NodeDirectory(path, this.fs);
+    if (stats.isSymbolicLink()) return new NodeSymlinkInode(path, this.fs);
+    return new NodeFileInode(path, this.fs);
+  }
+
+  /** Sorted by name (code units) so cookies mean the same entry from one call to the next. */
+  list(): DirEntry[] {
+    const names = hostCall(() => hostFs.readdirSync(this.hostPath));
+    const entries: DirEntry[] = [];
+    for (const name of names.sort()) {
+      const stats = hostCall(() =>
+        hostFs.lstatSync(hostPath.join(this.hostPath, name), { bigint: true, throwIfNoEntry: false }),
+      );
+      // Gone since readdir: the listing is a snapshot, and the entry is no longer in it.
+      if (stats !== undefined) entries.push({ name, filetype: filetypeOf(stats), ino: stats.ino });
+    }
+    return entries;
+  }
+
+  openFile(name: string, options: OpenFileOptions): FileHandle {
+    const path = this.child(name);
+    if (options.write || options.create || options.truncate) this.fs.assertWritable();
+    const fd = hostCall(() => hostFs.openSync(path, openFlags(options), 0o666));
+    const handle = new NodeFileHandle(fd, this.fs);
+    // Linux opens a directory read-only without complaint; a file handle on it would be a lie.
+    if (options.write) return handle;
+    try {
+      if (handle.stat().filetype === Filetype.DIRECTORY) fail(Errno.ISDIR);
+      return handle;
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
+  }
+
+  mkdir(name: string): void {
+    const path = this.writableChild(name);
+    hostCall(() => hostFs.mkdirSync(path, 0o777));
+  }
+
+  rmdir(name: string): void {
+    const path = this.writableChild(name);
+    hostCall(() => hostFs.rmdirSync(path));
+  }
+
+  /** unlink(2) itself answers EISDIR for a directory on Linux (EPERM on macOS). */
+  unlink(name: string): void {
+    const path = this.writableChild(name);
+    hostCall(() => hostFs.unlinkSync(path));
+  }
+
+  symlink(target: string, name: string): void {
+    const path = this.writableChild(name);
+    if (target.includes('\0')) fail(Errno.INVAL);
+    hostCall(() => hostFs.symlinkSync(target, path));
+  }
+
+  /** link(2) on Linux does not follow a symlink source: the link itself is linked. */
+  link(name: string, toDir: DirectoryInode, toName: string): void {
+    const from = this.writableChild(name);
+    const to = this.sameTree(toDir).child(toName);
+    hostCall(() => hostFs.linkSync(from, to));
+  }
+
+  rename(name: string, toDir: DirectoryInode, toName: string): void {
+    const from = this.writableChild(name);
+    const to = this.sameTree(toDir).child(toName);
+    hostCall(() => hostFs.renameSync(from, to));
+  }
+
+  /** The core checks `fs` before link and rename; checked again because a host path crosses anything. */
+  private sameTree(dir: DirectoryInode): NodeDirectory {
+    if (!(dir instanceof NodeDirectory) || dir.fs !== this.fs) fail(Errno.XDEV);
+    return dir;
+  }
+}

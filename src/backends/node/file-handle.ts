@@ -1,0 +1,141 @@
+import * as hostFs from 'node:fs';
+import { Errno, type Advice } from '../../abi/constants';
+import { fail } from '../../abi/errors';
+import type { FileHandle, FileStat, TimeUpdate } from '../types';
+import { hostCall } from './errno';
+import { hostTimes, toFileStat } from './stat';
+import type { NodeTree } from './tree';
+
+/** Host fds this backend opened and closed, so tests can prove none leaks or closes twice. */
+export interface HostFdCounters {
+  opened: number;
+  closed: number;
+  /** close() calls on an already closed handle; they never reach the host. */
+  doubleCloseAttempts: number;
+}
+
+/**
+ * Node's own checks would let a bad position through as something worse: -1 means "at the
+ * fd's own offset" to readSync, and ftruncate clamps a negative length to 0.
+ */
+function checkOffset(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) fail(Errno.INVAL, `bad offset or size: ${value}`);
+}
+
+/**
+ * One host fd of a regular file, read and written only at explicit positions: the offset
+ * and APPEND live in the core's open file description. The fd is never opened O_APPEND,
+ * because Linux pwrite ignores the position on such an fd.
+ */
+export class NodeFileHandle implements FileHandle {
+  static readonly counters: HostFdCounters = { opened: 0, closed: 0, doubleCloseAttempts: 0 };
+
+  readonly kind = 'file';
+  private fd: number | null;
+
+  constructor(fd: number, private readonly tree: NodeTree) {
+    this.fd = fd;
+    NodeFileHandle.counters.opened++;
+  }
+
+  /** The fd, or BADF once closed: the number may already belong to another open file. */
+  private get hostFd(): number {
+    if (this.fd === null) fail(Errno.BADF, 'file handle closed');
+    return this.fd;
+  }
+
+  private writableFd(): number {
+    this.tree.assertWritable();
+    return this.hostFd;
+  }
+
+  read(into: Uint8Array, position: number): number {
+    checkOffset(position);
+    const fd = this.hostFd;
+    return hostCall(() => hostFs.readSync(fd, into, 0, into.length, position));
+  }
+
+  /** Loops over short writes; if an error cuts it short after some bytes, returns that count. */
+  write(data: Uint8Array, position: number): number {
+    checkOffset(position);
+    const fd = this.writableFd();
+    let written = 0;
+    while (written < data.length) {
+      try {
+        const n = hostCall(() => hostFs.writeSync(fd, data, written, data.length - written, position + written));
+        if (n === 0) break;
+        written += n;
+      } catch (error) {
+        if (written > 0) break;
+        throw error;
+      }
+    }
+    return written;
+  }
+
+  size(): number {
+    const fd = this.hostFd;
+    return hostCall(() => hostFs.fstatSync(fd).size);
+  }
+
+  stat(): FileStat {
+    const fd = this.hostFd;
+    return toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true })));
+  }
+
+  truncate(size: number): void {
+    checkOffset(size);
+    const fd = this.writableFd();
+    hostCall(() => hostFs.ftruncateSync(fd, size));
+  }
+
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
+    const fd = this.writableFd();
+    hostCall(() => {
+      const [a, m] = hostTimes(atim, mtim, () => hostFs.fstatSync(fd, { bigint: true }));
+      hostFs.futimesSync(fd, a, m);
+    });
+  }
+
+  sync(): void {
+    const fd = this.hostFd;
+    hostCall(() => hostFs.fsyncSync(fd));
+  }
+
+  datasync(): void {
+    const fd = this.hostFd;
+    hostCall(() => hostFs.fdatasyncSync(fd));
+  }
+
+  /**
+   * posix_fallocate, emulated: Node has no fallocate, so the file only grows (sparsely) to
+   * cover the range. It never shrinks, which is what makes the emulation safe.
+   */
+  allocate(offset: number, length: number): void {
+    checkOffset(offset);
+    checkOffset(length);
+    const end = offset + length;
+    checkOffset(end);
+    const fd = this.writableFd();
+    if (end > this.size()) hostCall(() => hostFs.ftruncateSync(fd, end));
+  }
+
+  /** Advice is only a hint and Node has no posix_fadvise; accepting it is correct. */
+  advise(offset: number, length: number, _advice: Advice): void {
+    checkOffset(offset);
+    checkOffset(length);
+    void this.hostFd; // still BADF once closed
+  }
+
+  /** Closes the host fd exactly once; the fd is given up even if the host reports an error. */
+  close(): void {
+    if (this.fd === null) {
+      NodeFileHandle.counters.doubleCloseAttempts++;
+      return;
+    }
+    const fd = this.fd;
+    this.fd = null;
+    NodeFileHandle.counters.closed++;
+    hostCall(() => hostFs.closeSync(fd));
+  }
+}

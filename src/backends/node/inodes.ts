@@ -1,0 +1,45 @@
+import * as hostFs from 'node:fs';
+import type { FileStat, FileInode, SymlinkInode, TimeUpdate } from '../types';
+import { hostCall } from './errno';
+import { hostTimes, toFileStat } from './stat';
+import type { NodeTree } from './tree';
+
+/**
+ * An entry addressed by its host path. Node has no *at() calls, so an inode is a path:
+ * it follows the name, not the object, if something renames it underneath us. The same gap
+ * means a host process that swaps a directory on the path for a symlink between the core's
+ * lookup and our call could redirect that call; the guest itself cannot, since every
+ * symlink it makes is resolved by the core.
+ */
+export abstract class NodePathInode {
+  constructor(
+    readonly hostPath: string,
+    readonly fs: NodeTree,
+  ) {}
+
+  stat(): FileStat {
+    return toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true })));
+  }
+
+  /** lutimes, so a name that became a symlink since lookup is never followed. */
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
+    this.fs.assertWritable();
+    hostCall(() => {
+      const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(this.hostPath, { bigint: true }));
+      hostFs.lutimesSync(this.hostPath, a, m);
+    });
+  }
+}
+
+/** A regular file, or a FIFO, socket or device reported with its own filetype by stat(). */
+export class NodeFileInode extends NodePathInode implements FileInode {
+  readonly kind = 'file';
+}
+
+export class NodeSymlinkInode extends NodePathInode implements SymlinkInode {
+  readonly kind = 'symlink';
+
+  readlink(): string {
+    return hostCall(() => hostFs.readlinkSync(this.hostPath, 'utf8'));
+  }
+}
