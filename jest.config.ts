@@ -8,5 +8,6 @@ const config: Config = {
   testPathIgnorePatterns: ['/node_modules/', '/tests/browser/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
 };
 export default config;
