@@ -22,7 +22,10 @@ export class Descriptor<H extends Handle = Handle> {
 export type RenumberMode = 'strict' | 'permissive';
 
 export interface TableOptions {
-  /** Most descriptors open at once; one more is EMFILE. */
+  /**
+   * Most descriptors open at once; one more is EMFILE. Like RLIMIT_NOFILE it also bounds the
+   * numbers: new fds are always below it, and dup2/renumber onto a number at or past it is EBADF.
+   */
   maxDescriptors?: number;
 }
 
@@ -30,7 +33,8 @@ export const DEFAULT_MAX_DESCRIPTORS = 1 << 16;
 
 /**
  * The descriptor table: owns fd numbers, nothing else. New descriptors get the lowest free
- * number (POSIX); closing releases one reference to the description.
+ * number (POSIX); closing releases one reference to the description. Numbers stay below
+ * maxDescriptors, so the slot array never grows past it.
  */
 export class DescriptorTable {
   private slots: (Descriptor | undefined)[] = [];
@@ -65,6 +69,11 @@ export class DescriptorTable {
     return out;
   }
 
+  /** A number new descriptors may take (POSIX: below RLIMIT_NOFILE). */
+  private inRange(fd: number): boolean {
+    return Number.isInteger(fd) && fd >= 0 && fd < this.maxDescriptors;
+  }
+
   /** Lowest free number >= min. */
   private freeSlot(min: number): number {
     let fd = Math.max(min, this.lowestFree);
@@ -89,7 +98,7 @@ export class DescriptorTable {
   insert(description: OpenFileDescription, rightsBase: number, rightsInheriting: number, min = 0, fdflags = 0): number {
     if (this.count >= this.maxDescriptors) fail(Errno.MFILE);
     const fd = this.freeSlot(min);
-    if (fd > 0x7fffffff) fail(Errno.MFILE);
+    if (fd >= this.maxDescriptors) fail(Errno.MFILE);
     description.retain();
     this.place(fd, new Descriptor(description, rightsBase, rightsInheriting, fdflags));
     return fd;
@@ -120,7 +129,7 @@ export class DescriptorTable {
   /** POSIX dup / fcntl(F_DUPFD[_CLOEXEC]): the lowest free fd >= min over the same description. */
   dup(fd: number, min = 0, cloexec = false): number {
     const d = this.get(fd);
-    if (min < 0 || min > 0x7fffffff) fail(Errno.INVAL);
+    if (!(min >= 0 && min < this.maxDescriptors)) fail(Errno.INVAL);
     return this.insert(d.description, d.rightsBase, d.rightsInheriting, min, cloexec ? DescriptorFlags.CLOEXEC : 0);
   }
 
@@ -130,7 +139,7 @@ export class DescriptorTable {
    */
   dup2(fd: number, to: number, cloexec = false): number {
     const d = this.get(fd);
-    if (to < 0 || to > 0x7fffffff) fail(Errno.BADF);
+    if (!this.inRange(to)) fail(Errno.BADF);
     if (fd === to) return to;
     if (!this.has(to) && this.count >= this.maxDescriptors) fail(Errno.MFILE);
     d.description.retain();
@@ -149,7 +158,7 @@ export class DescriptorTable {
   renumber(from: number, to: number, mode: RenumberMode = 'strict'): void {
     const d = this.get(from);
     if (from === to) return;
-    if (mode === 'strict' || to < 0 || to > 0x7fffffff) this.get(to);
+    if (mode === 'strict' || !this.inRange(to)) this.get(to);
     const old = this.slots[to];
     this.slots[from] = undefined;
     this.count--;
