@@ -104,6 +104,9 @@ describe('C fixtures (fixtures/testsuite)', () => {
 
     for (const dir of spec.dirs ?? []) {
       expect({ dir, tree: comparable(preopens[dir].toTree()) }).toEqual({ dir, tree: before[dir] });
+      // From the host side: the run left no file handle open and closed none twice.
+      expect({ dir, open: preopens[dir].openHandles, doubleCloses: preopens[dir].doubleCloses }).toEqual({ dir, open: 0, doubleCloses: 0 });
     }
+    expect(wasi.table.size).toBe(0);
   });
 });

@@ -120,30 +120,43 @@ export class MemoryFileHandle implements FileHandle {
     file.handles++;
   }
 
+  /** The file, while this handle is open: a closed handle is EBADF, so a refcount bug cannot hide. */
+  private get open(): MemoryFile {
+    if (this.closed) fail(Errno.BADF, 'memory file handle used after close');
+    return this.file;
+  }
+
   read(into: Uint8Array, position: number): number {
-    return this.file.read(into, position);
+    return this.open.read(into, position);
   }
   write(data: Uint8Array, position: number): number {
-    return this.file.write(data, position);
+    return this.open.write(data, position);
   }
   size(): number {
-    return this.file.size;
+    return this.open.size;
   }
   stat(): FileStat {
-    return this.file.stat();
+    return this.open.stat();
   }
   truncate(size: number): void {
-    this.file.resize(size);
+    this.open.resize(size);
   }
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
-    this.file.setTimes(atim, mtim);
+    this.open.setTimes(atim, mtim);
   }
-  sync(): void {}
-  datasync(): void {}
+  sync(): void {
+    void this.open;
+  }
+  datasync(): void {
+    void this.open;
+  }
   allocate(offset: number, length: number): void {
-    if (offset + length > this.file.size) this.file.resize(offset + length);
+    const file = this.open;
+    if (offset + length > file.size) file.resize(offset + length);
   }
-  advise(_offset: number, _length: number, _advice: Advice): void {}
+  advise(_offset: number, _length: number, _advice: Advice): void {
+    void this.open;
+  }
 
   close(): void {
     const fs = this.file.fs;
