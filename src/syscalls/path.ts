@@ -162,7 +162,11 @@ export function pathSyscalls(ctx: Context) {
 
     path_symlink(oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number): number {
       const target = readPath(ctx, oldPtr, oldLen);
-      const r = resolveAt(ctx, fd, Rights.PATH_SYMLINK, newPtr, newLen, false);
+      const dir = dirOf(ctx, fd, Rights.PATH_SYMLINK);
+      // Refused when made, not only when followed (cap-std, so wasmtime, does the same): on a
+      // real filesystem another host program could follow the link out of the sandbox.
+      if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink target');
+      const r = resolvePath(dir, readPath(ctx, newPtr, newLen), false);
       const name = named(r, Errno.EXIST);
       if (r.inode !== null) fail(Errno.EXIST);
       if (target.length === 0) fail(Errno.NOENT);
