@@ -21,6 +21,17 @@ export interface Resolved {
   trailingSlash: boolean;
 }
 
+/** UTF-8 length of `s`: the limits are in bytes, as the guest passed them, not UTF-16 units. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // 2 bytes below U+0800, 3 above; a surrogate pair is 4 bytes, 2 for each half.
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}
+
 function splitComponents(path: string): string[] {
   return path.split('/').filter((c) => c.length > 0);
 }
@@ -35,7 +46,7 @@ function splitComponents(path: string): string[] {
 export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean): Resolved {
   if (path.length === 0) fail(Errno.NOENT);
   if (path.includes('\0')) fail(Errno.INVAL);
-  if (path.length > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
+  if (path.length > MAX_PATH_BYTES / 3 && utf8Length(path) > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
   if (path.startsWith('/')) fail(Errno.PERM, 'absolute paths leave the preopen');
 
   const stack: DirectoryInode[] = [start];
@@ -49,7 +60,7 @@ export function resolvePath(start: DirectoryInode, path: string, followFinal: bo
     const name = todo.pop()!;
     const dir = stack[stack.length - 1];
     const isLast = todo.length === 0;
-    if (name.length > MAX_NAME_BYTES) fail(Errno.NAMETOOLONG);
+    if (name.length > MAX_NAME_BYTES / 3 && utf8Length(name) > MAX_NAME_BYTES) fail(Errno.NAMETOOLONG);
 
     if (name === '.' || name === '..') {
       if (name === '..') {
