@@ -39,10 +39,14 @@ function fileOf(desc: OpenFileDescription) {
 }
 
 function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number): number {
+  // What the fd is decides first: a directory has no offset to move (EBADF, as wasmtime and
+  // the official directory_seek test expect), whatever rights it was asked to carry.
+  const kind = ctx.table.get(fd).handle.kind;
+  if (kind === 'stream') fail(Errno.SPIPE);
+  if (kind === 'directory') fail(Errno.BADF);
   const desc = descriptor(ctx, fd, rights).description;
   const h = desc.handle;
-  if (h.kind === 'stream') fail(Errno.SPIPE);
-  if (h.kind === 'directory') fail(Errno.BADF);
+  if (h.kind !== 'file') return fail(Errno.BADF);
   let base: number;
   switch (whence) {
     case Whence.SET: base = 0; break;

@@ -16,8 +16,11 @@ const filetypeOf = (inode: Inode): Filetype =>
 
 /** A directory descriptor's inode; the descriptor must hold `rights`. */
 function dirOf(ctx: Context, fd: number, rights: number): DirectoryInode {
+  // A file or stream as the base is ENOTDIR before any rights question (it has no path rights
+  // to lack), as wasmtime and the official path_open_dirfd_not_dir test expect.
+  if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
   const h = descriptor(ctx, fd, rights).handle;
-  if (h.kind !== 'directory') fail(Errno.NOTDIR);
+  if (h.kind !== 'directory') return fail(Errno.NOTDIR);
   return h.dir;
 }
 
@@ -46,6 +49,7 @@ export function pathSyscalls(ctx: Context) {
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdPtr: number,
     ): number {
       if (oflags & ~OFLAGS_ALL || fdflags & ~FDFLAGS_ALL) fail(Errno.INVAL);
+      if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
       const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
       if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
       ctx.mem.check(fdPtr, 4);
