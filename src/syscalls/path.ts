@@ -88,9 +88,11 @@ export function pathSyscalls(ctx: Context) {
       } else {
         if (wantDir) fail(Errno.NOTDIR);
         const name = named(r, Errno.ISDIR);
-        handle = r.parent.openFile(name, {
-          read: read || !write, write, create: false, exclusive: false, truncate: (oflags & Oflags.TRUNC) !== 0,
-        });
+        const truncate = (oflags & Oflags.TRUNC) !== 0;
+        // Truncating through a path is the directory's PATH_FILESTAT_SET_SIZE; without it the
+        // official truncation_rights test expects EPERM (the file's own rights do not matter).
+        if (truncate && !(dirDesc.rightsBase & Rights.PATH_FILESTAT_SET_SIZE)) fail(Errno.PERM);
+        handle = r.parent.openFile(name, { read: read || !write, write, create: false, exclusive: false, truncate });
         filetype = filetypeOf(r.inode);
       }
 
