@@ -1,4 +1,4 @@
-import { Errno, RIGHTS_DIR, RIGHTS_FILE, RIGHTS_STREAM, Rights } from '../abi/constants';
+import { Errno, RIGHTS_DIR, RIGHTS_FILE, RIGHTS_SOCKET, RIGHTS_STREAM, Rights } from '../abi/constants';
 import { fail } from '../abi/errors';
 import type { GuestMemory } from '../abi/memory';
 import type { Handle } from '../backends/types';
@@ -14,18 +14,25 @@ export interface Context {
   readonly renumber: RenumberMode;
 }
 
+/** Every right a descriptor of each kind can hold. */
+const KIND_RIGHTS: Record<Handle['kind'], number> = { file: RIGHTS_FILE, directory: RIGHTS_DIR, stream: RIGHTS_SOCKET };
+/** Rights that only a description open for writing ever gets. */
+const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
+
 /**
  * The descriptor at fd, which must hold `rights`. Reading a write-only fd (or writing a
  * read-only one) is EBADF as in POSIX; any other missing right was dropped on purpose
- * (fd_fdstat_set_rights, path_open's rights) and is ENOTCAPABLE.
+ * (fd_fdstat_set_rights, path_open's rights) and is ENOTCAPABLE. A right this kind of
+ * descriptor never has (seeking a pipe, listing a file) is no capability question: the
+ * descriptor is returned and the syscall's own kind check answers (ESPIPE, ENOTDIR, ...).
  */
 export function descriptor(ctx: Context, fd: number, rights = 0): Descriptor {
   const d = ctx.table.get(fd);
   const missing = rights & ~d.rightsBase;
   if (missing !== 0) {
     const desc = d.description;
-    if ((missing & Rights.FD_READ && !desc.readable) || (missing & Rights.FD_WRITE && !desc.writable)) fail(Errno.BADF);
-    fail(Errno.NOTCAPABLE);
+    if ((missing & Rights.FD_READ && !desc.readable) || (missing & WRITE_RIGHTS && !desc.writable)) fail(Errno.BADF);
+    if (missing & KIND_RIGHTS[d.handle.kind]) fail(Errno.NOTCAPABLE);
   }
   return d;
 }
