@@ -11,6 +11,7 @@ import { readv, writev } from './io';
 /** Writes a filestat struct (64 bytes) at ptr. */
 export function writeFilestat(mem: GuestMemory, ptr: number, st: FileStat): void {
   mem.check(ptr, 64);
+  mem.write(ptr, new Uint8Array(64));
   mem.setU64(ptr, st.dev);
   mem.setU64(ptr + 8, st.ino);
   mem.setU8(ptr + 16, st.filetype);
