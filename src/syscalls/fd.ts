@@ -256,10 +256,11 @@ export function fdSyscalls(ctx: Context) {
         ];
       }
       const entries = desc.listing;
+      const start = BigInt.asUintN(64, cookie);
       let used = 0;
       const header = new DataView(new ArrayBuffer(SIZEOF_DIRENT));
       const headerBytes = new Uint8Array(header.buffer);
-      for (let i = cookie > BigInt(entries.length) ? entries.length : Number(cookie); i < entries.length && used < out.byteLength; i++) {
+      for (let i = start > BigInt(entries.length) ? entries.length : Number(start); i < entries.length && used < out.byteLength; i++) {
         const e = entries[i];
         const name = encodeString(e.name);
         header.setBigUint64(0, BigInt(i + 1), true);
