@@ -230,9 +230,9 @@ export function fdSyscalls(ctx: Context) {
 
     fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number): number {
       const d = ctx.table.get(fd);
-      if (d.preopenPath === null) fail(Errno.BADF);
+      if (d.preopenPath === null) fail(Errno.NOTDIR);
       const name = encodeString(d.preopenPath);
-      if (pathLen < name.byteLength) fail(Errno.NAMETOOLONG);
+      if (pathLen >>> 0 < name.byteLength) fail(Errno.NAMETOOLONG);
       mem().write(pathPtr, name);
       return Errno.SUCCESS;
     },
