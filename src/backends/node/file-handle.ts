@@ -80,7 +80,7 @@ export class NodeFileHandle implements FileHandle {
 
   stat(): FileStat {
     const fd = this.hostFd;
-    return toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true })));
+    return this.tree.exactTimes(toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))));
   }
 
   truncate(size: number): void {
@@ -95,6 +95,7 @@ export class NodeFileHandle implements FileHandle {
       const [a, m] = hostTimes(atim, mtim, () => hostFs.fstatSync(fd, { bigint: true }));
       hostFs.futimesSync(fd, a, m);
     });
+    this.tree.rememberTimes(toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))), atim, mtim);
   }
 
   sync(): void {

@@ -18,7 +18,7 @@ export abstract class NodePathInode {
   ) {}
 
   stat(): FileStat {
-    return toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true })));
+    return this.fs.exactTimes(toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))));
   }
 
   /** lutimes, so a name that became a symlink since lookup is never followed. */
@@ -28,6 +28,7 @@ export abstract class NodePathInode {
       const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(this.hostPath, { bigint: true }));
       hostFs.lutimesSync(this.hostPath, a, m);
     });
+    this.fs.rememberTimes(toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))), atim, mtim);
   }
 }
 

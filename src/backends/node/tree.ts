@@ -1,5 +1,6 @@
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
+import type { FileStat, TimeUpdate } from '../types';
 
 /**
  * What a mutation of a read-only preopen fails with. wasmtime (`--dir host::guest` with
@@ -15,10 +16,36 @@ export const READ_ONLY_ERRNO = Errno.PERM;
  * so moving an entry between preopens can't smuggle it past a read-only one.
  */
 export class NodeTree {
+  /**
+   * Times the guest set, to the nanosecond, by file (dev:ino): Node's utimes takes seconds as
+   * a double, so the host keeps only about a microsecond of them. While the host still holds
+   * the value it was given, stat reports the exact one, so a time set reads back as set.
+   */
+  private readonly setTimesExact = new Map<string, { atim?: [bigint, bigint]; mtim?: [bigint, bigint] }>();
+
   constructor(readonly readOnly: boolean) {}
 
   assertWritable(): void {
     if (this.readOnly) fail(READ_ONLY_ERRNO, 'read-only preopen');
+  }
+
+  /** After a utimes: `after` is the host's stat now; an update that was a value is remembered. */
+  rememberTimes(after: FileStat, atim: TimeUpdate, mtim: TimeUpdate): void {
+    const key = `${after.dev}:${after.ino}`;
+    const entry = { ...this.setTimesExact.get(key) };
+    if (atim !== null) entry.atim = typeof atim === 'bigint' ? [after.atim, atim] : undefined;
+    if (mtim !== null) entry.mtim = typeof mtim === 'bigint' ? [after.mtim, mtim] : undefined;
+    if (entry.atim === undefined && entry.mtim === undefined) this.setTimesExact.delete(key);
+    else this.setTimesExact.set(key, entry);
+  }
+
+  /** `stat` with the exact times the guest set, where the host still holds them. */
+  exactTimes(stat: FileStat): FileStat {
+    const entry = this.setTimesExact.get(`${stat.dev}:${stat.ino}`);
+    if (entry === undefined) return stat;
+    const atim = entry.atim !== undefined && entry.atim[0] === stat.atim ? entry.atim[1] : stat.atim;
+    const mtim = entry.mtim !== undefined && entry.mtim[0] === stat.mtim ? entry.mtim[1] : stat.mtim;
+    return { ...stat, atim, mtim };
   }
 }
 
