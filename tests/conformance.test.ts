@@ -991,6 +991,70 @@ describe.each(backends)('official wasi-testsuite over %s', (_name, makeBackend) 
     });
   });
 
+  // The next three are in the official wasm32-wasip1 suite as compiled programs.
+  describe('fd_flags_set', () => {
+    it('APPEND from path_open makes writes append until fd_fdstat_set_flags clears it', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      const fd = g.path_open(dir, 0, 'file', Oflags.CREAT, R(Rights.FD_READ, Rights.FD_WRITE), 0n, Fdflags.APPEND);
+      expect(g.fd_write(fd, new Uint8Array(100))).toBe(100);
+      g.fd_seek(fd, 0n, Whence.SET);
+      expect(g.fd_read(fd, 100)).toEqual(new Uint8Array(100));
+      g.fd_seek(fd, 0n, Whence.SET);
+      expect(g.fd_write(fd, new Uint8Array(100).fill(1))).toBe(100);
+      g.fd_seek(fd, 100n, Whence.SET);
+      expect(g.fd_read(fd, 100)).toEqual(new Uint8Array(100).fill(1));
+      expect(Errno[g.raw('fd_fdstat_set_flags', fd, 0)]).toBe('SUCCESS');
+      g.fd_seek(fd, 0n, Whence.SET);
+      expect(g.fd_write(fd, new Uint8Array(100).fill(2))).toBe(100);
+      g.fd_seek(fd, 0n, Whence.SET);
+      expect(g.fd_read(fd, 100)).toEqual(new Uint8Array(100).fill(2));
+      g.fd_close(fd);
+      expect(g.path_filestat_get(dir, 0, 'file').size).toBe(200n);
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('file_seek_tell', () => {
+    it('a file opened asking only for FD_READ | FD_WRITE can tell and seek; seeking before 0 is EINVAL', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      const fd = g.path_open(dir, 0, 'file', Oflags.CREAT, R(Rights.FD_READ, Rights.FD_WRITE), 0n, 0);
+      expect(g.fd_tell(fd)).toBe(0n);
+      expect(g.fd_write(fd, new Uint8Array(100))).toBe(100);
+      expect(g.fd_tell(fd)).toBe(100n);
+      expect(g.fd_seek(fd, -50n, Whence.CUR)).toBe(50n);
+      expect(g.fd_seek(fd, 0n, Whence.SET)).toBe(0n);
+      g.fd_seek(fd, 1000n, Whence.CUR);
+      expectErrno(() => g.fd_seek(fd, -2000n, Whence.CUR), Errno.INVAL);
+      g.fd_seek(fd, 0n, Whence.SET);
+      expect(g.fd_read(fd, 100)).toHaveLength(100);
+      expect(g.fd_tell(fd)).toBe(100n);
+      g.fd_close(fd);
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('fd_fdstat_set_rights', () => {
+    it('dropping FD_READ | FD_WRITE stops reads and writes but keeps FD_SEEK; rights never come back', () => {
+      inTmpDir('rights_dir.cleanup', (dir) => {
+        const asked = R(Rights.FD_READ, Rights.FD_WRITE, Rights.FD_SEEK, Rights.FD_TELL);
+        const fd = g.path_open(dir, 0, 'file.cleanup', Oflags.CREAT, asked, 0n, 0);
+        g.fd_write(fd, new Uint8Array([0, 1, 2, 3]));
+        g.fd_seek(fd, 0n, Whence.SET);
+        expect([...g.fd_read(fd, 4)]).toEqual([0, 1, 2, 3]);
+        const st = g.fd_fdstat_get(fd);
+        g.fd_fdstat_set_rights(fd, st.rightsBase & ~R(Rights.FD_READ, Rights.FD_WRITE), st.rightsInheriting);
+        const now = g.fd_fdstat_get(fd);
+        expect(now.rightsBase & R(Rights.FD_READ, Rights.FD_WRITE)).toBe(0n);
+        expect(now.rightsBase & R(Rights.FD_SEEK)).not.toBe(0n);
+        expectErrno(() => g.fd_read(fd, 4), Errno.NOTCAPABLE, Errno.BADF);
+        expectErrno(() => g.fd_write(fd, new Uint8Array(4)), Errno.NOTCAPABLE, Errno.BADF);
+        expectErrno(() => g.fd_fdstat_set_rights(fd, now.rightsBase | asked, now.rightsInheriting | asked), Errno.NOTCAPABLE);
+        g.fd_close(fd);
+        g.path_unlink_file(dir, 'file.cleanup');
+      });
+    });
+  });
+
   describe('unlink_file_trailing_slashes', () => {
     it('unlinking a directory is EISDIR with or without a slash; a file with a slash is ENOTDIR', () => {
       inTmpDir('unlink_file_trailing_slashes_dir.cleanup', (dir) => {

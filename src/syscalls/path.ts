@@ -1,4 +1,4 @@
-import { Errno, Fdflags, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights, RIGHTS_ALL } from '../abi/constants';
+import { Errno, Fdflags, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights } from '../abi/constants';
 import { fail } from '../abi/errors';
 import { encodeString } from '../abi/memory';
 import { OpenDirectory } from '../backends/directory-handle';
@@ -46,7 +46,7 @@ export function pathSyscalls(ctx: Context) {
   return {
     path_open(
       fd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
-      rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdPtr: number,
+      rightsBase: bigint, _rightsInheriting: bigint, fdflags: number, fdPtr: number,
     ): number {
       if (oflags & ~OFLAGS_ALL || fdflags & ~FDFLAGS_ALL) fail(Errno.INVAL);
       if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
@@ -99,15 +99,14 @@ export function pathSyscalls(ctx: Context) {
       const desc = new OpenFileDescription(handle, filetype, fdflags, readable, writable);
       const rights = rightsFor(handle.kind, readable, writable);
       const inheritFrom = dirDesc.rightsInheriting;
-      // The rights asked for narrow a file's rights. A directory gets what its parent passes
-      // on whatever was asked (wasmtime ignores them too): programs open directories with
-      // ad hoc rights and then use path calls they did not list, and the official tests do.
-      const isDir = handle.kind === 'directory';
-      const askedBase = isDir ? RIGHTS_ALL : base;
-      const askedInheriting = isDir ? RIGHTS_ALL : rightsFromU64(rightsInheriting);
+      // The rights asked for choose the access mode (above) and narrow nothing else: the new
+      // descriptor gets what its kind and access allow, within what the parent passes on.
+      // wasmtime ignores them the same way, and programs rely on it: the official tests open
+      // files asking for FD_READ | FD_WRITE and then seek, tell and set flags, and directories
+      // asking for a few rights and then make path calls they did not list.
       let newFd: number;
       try {
-        newFd = ctx.table.insert(desc, rights.base & askedBase & inheritFrom, rights.inheriting & askedInheriting & inheritFrom);
+        newFd = ctx.table.insert(desc, rights.base & inheritFrom, rights.inheriting & inheritFrom);
       } catch (e) {
         handle.close();
         throw e;
