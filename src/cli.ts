@@ -80,11 +80,22 @@ export function loadModule(path: string, wasi: WASI): WebAssembly.Module {
     throw new UsageError(`'${path}' is not a WebAssembly module: ${(e as Error).message}`);
   }
   const provided = wasi.getImportObject() as Record<string, Record<string, unknown>>;
+  // Only functions are provided: an imported memory, table or global would fail to link.
   const missing = WebAssembly.Module.imports(module)
-    .filter((imp) => imp.kind !== 'memory' && !(PROVIDED_MODULES.includes(imp.module) && imp.name in provided[imp.module]))
-    .map((imp) => `${imp.module}.${imp.name}`);
+    .filter((imp) => !(imp.kind === 'function' && PROVIDED_MODULES.includes(imp.module) && Object.hasOwn(provided[imp.module], imp.name)))
+    .map((imp) => `${imp.module}.${imp.name}${imp.kind === 'function' ? '' : ` (${imp.kind})`}`);
   if (missing.length > 0) throw new UsageError(`'${basename(path)}' imports what refwasi does not provide: ${missing.join(', ')}`);
+  const exports = WebAssembly.Module.exports(module);
+  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
+    throw new UsageError(`'${basename(path)}' is not a command: it exports no _start function`);
+  }
+  if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) throw new UsageError(`'${basename(path)}' exports no memory`);
   return module;
+}
+
+/** Every message is exactly one line on stderr, whatever the error's message holds. */
+function report(message: string): void {
+  process.stderr.write(`refwasi: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
 }
 
 /** Runs the command; returns the process exit status. */
@@ -110,15 +121,27 @@ export function main(argv: string[]): number {
     module = loadModule(req.wasm, wasi);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`refwasi: ${e.message}\n`);
+    report(e.message);
+    return 2;
+  }
+  // A trap (in a start section or in _start): one line, and the status wasmtime uses for an
+  // aborted program.
+  const trapped = (e: unknown): number => {
+    report(`${basename(req.wasm)} trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    return 134;
+  };
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
+  } catch (e) {
+    if (!(e instanceof WebAssembly.LinkError)) return trapped(e);
+    // A provided function imported with another signature: the module does not fit refwasi.
+    report(`cannot link '${basename(req.wasm)}': ${e.message}`);
     return 2;
   }
   try {
-    const instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
     return wasi.start(instance) & 0xff;
   } catch (e) {
-    // A trap: one line, and the status wasmtime uses for an aborted program.
-    process.stderr.write(`refwasi: ${basename(req.wasm)} trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
-    return 134;
+    return trapped(e);
   }
 }
