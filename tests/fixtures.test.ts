@@ -1,7 +1,5 @@
 // Runs every C fixture of fixtures/testsuite under refwasi, in the official
-// wasi-testsuite format: NAME.wasm next to NAME.json
-//   { "args": [...], "dirs": [...], "env": {...}, "exit_code": 0, "stdout": "...", "stderr"?: "..." }
-// plus an optional refwasi-only field { "refwasi": { "renumber": "strict" | "permissive" } }.
+// wasi-testsuite format (see tests/helpers/fixture-specs.ts).
 // Each listed dir (next to the spec) is loaded into a MemoryDirectory and
 // preopened under its own name; after the run the tree must be unchanged
 // (the fixtures remove what they create). Rebuild the .wasm files with
@@ -9,18 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryDirectory, WASI, type Tree } from '../src';
-
-const SUITE = join(__dirname, '..', 'fixtures', 'testsuite');
-
-interface Spec {
-  args?: string[];
-  dirs?: string[];
-  env?: Record<string, string>;
-  exit_code?: number;
-  stdout?: string;
-  stderr?: string;
-  refwasi?: { renumber?: 'strict' | 'permissive' };
-}
+import { listSpecs, SUITE, type Spec } from './helpers/fixture-specs';
 
 /** A directory on disk in MemoryDirectory.from's plain-object form: files as Uint8Array. */
 function loadTree(dir: string): Tree {
@@ -53,10 +40,7 @@ function concat(chunks: Uint8Array[]): string {
   return Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('utf8');
 }
 
-const specs = readdirSync(SUITE)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => f.slice(0, -'.json'.length))
-  .sort();
+const specs = listSpecs();
 
 describe('C fixtures (fixtures/testsuite)', () => {
   it('has the fixture suite', () => {
