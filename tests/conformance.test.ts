@@ -991,7 +991,8 @@ describe.each(backends)('official wasi-testsuite over %s', (_name, makeBackend) 
     });
   });
 
-  // The next three are in the official wasm32-wasip1 suite as compiled programs.
+  // From here to unlink_file_trailing_slashes: tests the official wasm32-wasip1 suite ships
+  // as compiled programs (their sources live with wasmtime's test programs).
   describe('fd_flags_set', () => {
     it('APPEND from path_open makes writes append until fd_fdstat_set_flags clears it', () => {
       const dir = openScratchDirectory('fs-tests.dir');
@@ -1052,6 +1053,131 @@ describe.each(backends)('official wasi-testsuite over %s', (_name, makeBackend) 
         g.fd_close(fd);
         g.path_unlink_file(dir, 'file.cleanup');
       });
+    });
+  });
+
+  describe('fd_filestat_set', () => {
+    it('set_size resizes; setting only mtim changes it exactly and leaves atim exactly as it was', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      const fd = g.path_open(dir, 0, 'file', Oflags.CREAT, R(Rights.FD_READ, Rights.FD_WRITE), 0n, 0);
+      expect(g.fd_filestat_get(fd).size).toBe(0n);
+      g.fd_filestat_set_size(fd, 100n);
+      const st = g.fd_filestat_get(fd);
+      expect(st.size).toBe(100n);
+      const newMtim = st.mtim - 100n;
+      g.fd_filestat_set_times(fd, newMtim, newMtim, Fstflags.MTIM);
+      const after = g.fd_filestat_get(fd);
+      expect(after.size).toBe(100n);
+      expect(after.mtim).toBe(newMtim);
+      expect(after.atim).toBe(st.atim);
+      g.fd_close(fd);
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('path_open_read_write', () => {
+    it('the access asked for is the access given: writing a read-only fd and reading a write-only one are EBADF', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      createFile(dir, 'file');
+      const ro = g.path_open(dir, 0, 'file', 0, R(Rights.FD_READ), 0n, 0);
+      let st = g.fd_fdstat_get(ro);
+      expect(st.rightsBase & R(Rights.FD_READ)).toBe(R(Rights.FD_READ));
+      expect(st.rightsBase & R(Rights.FD_WRITE)).toBe(0n);
+      expect(g.fd_read(ro, 100)).toHaveLength(0);
+      expectErrno(() => g.fd_write(ro, new Uint8Array(50).fill(1)), Errno.BADF, Errno.PERM);
+      g.fd_close(ro);
+
+      const wo = g.path_open(dir, 0, 'file', 0, R(Rights.FD_WRITE), 0n, 0);
+      st = g.fd_fdstat_get(wo);
+      expect(st.rightsBase & R(Rights.FD_READ, Rights.FD_READDIR)).toBe(0n);
+      expect(st.rightsBase & R(Rights.FD_WRITE)).toBe(R(Rights.FD_WRITE));
+      expectErrno(() => g.fd_read(wo, 100), Errno.BADF, Errno.PERM);
+      expect(g.fd_write(wo, new Uint8Array(50).fill(1))).toBe(50);
+      g.fd_close(wo);
+
+      const rw = g.path_open(dir, 0, 'file', 0, R(Rights.FD_READ, Rights.FD_WRITE), 0n, 0);
+      st = g.fd_fdstat_get(rw);
+      expect(st.rightsBase & R(Rights.FD_READ, Rights.FD_WRITE)).toBe(R(Rights.FD_READ, Rights.FD_WRITE));
+      expect(g.fd_read(rw, 100)).toHaveLength(50);
+      expect(g.fd_write(rw, new Uint8Array(25).fill(2))).toBe(25);
+      expect(g.fd_filestat_get(rw).size).toBe(75n);
+      g.fd_close(rw);
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('remove_directory_trailing_slashes', () => {
+    it('removing a file as a directory is ENOTDIR, with or without a trailing slash', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      g.path_create_directory(dir, 'dir');
+      g.path_remove_directory(dir, 'dir');
+      createFile(dir, 'file');
+      expectErrno(() => g.path_remove_directory(dir, 'file'), Errno.NOTDIR);
+      expectErrno(() => g.path_remove_directory(dir, 'file/'), Errno.NOTDIR, Errno.NOENT);
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('path_rename_dir_trailing_slashes', () => {
+    it('a directory renames with a trailing slash on either name or both', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      g.path_create_directory(dir, 'source');
+      g.path_rename(dir, 'source/', dir, 'target');
+      g.path_rename(dir, 'target', dir, 'source/');
+      g.path_rename(dir, 'source/', dir, 'target/');
+      g.path_rename(dir, 'target', dir, 'source');
+      g.path_remove_directory(dir, 'source');
+    });
+  });
+
+  describe('nofollow_errors', () => {
+    it('an unfollowed symlink is ELOOP (ENOTDIR as a directory); followed, it opens its directory or is ENOTDIR to a file', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      g.path_create_directory(dir, 'target');
+      g.path_symlink('target', dir, 'symlink');
+      expectErrno(() => g.path_open(dir, 0, 'symlink', Oflags.DIRECTORY, 0n, 0n, 0), Errno.NOTDIR, Errno.LOOP);
+      expectErrno(() => g.path_open(dir, 0, 'symlink', 0, 0n, 0n, 0), Errno.LOOP, Errno.ACCES);
+      g.fd_close(g.path_open(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink', Oflags.DIRECTORY, 0n, 0n, 0));
+      g.path_unlink_file(dir, 'symlink');
+      g.path_remove_directory(dir, 'target');
+      createFile(dir, 'target');
+      g.path_symlink('target', dir, 'symlink');
+      expectErrno(() => g.path_open(dir, 0, 'symlink', Oflags.DIRECTORY, 0n, 0n, 0), Errno.NOTDIR, Errno.LOOP);
+      expectErrno(() => g.path_open(dir, 0, 'symlink', 0, 0n, 0n, 0), Errno.LOOP);
+      expectErrno(() => g.path_open(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink', Oflags.DIRECTORY, 0n, 0n, 0), Errno.NOTDIR);
+      g.path_unlink_file(dir, 'target');
+      g.path_unlink_file(dir, 'symlink');
+    });
+  });
+
+  describe('symlink_filestat', () => {
+    it('set_times on a symlink changes the link, not its target; with SYMLINK_FOLLOW it changes the target', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      const fd = g.path_open(dir, 0, 'file', Oflags.CREAT, R(Rights.FD_READ, Rights.FD_WRITE), 0n, 0);
+      const fileStat = g.path_filestat_get(dir, 0, 'file');
+      g.path_symlink('file', dir, 'symlink');
+      const linkStat = g.path_filestat_get(dir, 0, 'symlink');
+      expect(linkStat.filetype).toBe(Filetype.SYMBOLIC_LINK);
+      const newMtim = linkStat.mtim - 2_000_000n;
+      g.path_filestat_set_times(dir, 0, 'symlink', 0n, newMtim, Fstflags.MTIM);
+      expect(g.path_filestat_get(dir, 0, 'symlink').mtim).toBe(newMtim);
+      expect(g.path_filestat_get(dir, 0, 'file').mtim).toBe(fileStat.mtim);
+      expect(g.path_filestat_get(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink').mtim).toBe(fileStat.mtim);
+      g.path_filestat_set_times(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink', 0n, linkStat.mtim, Fstflags.MTIM);
+      expect(g.path_filestat_get(dir, 0, 'file').mtim).toBe(linkStat.mtim);
+      g.fd_close(fd);
+      g.path_unlink_file(dir, 'symlink');
+      g.path_unlink_file(dir, 'file');
+    });
+  });
+
+  describe('close_preopen', () => {
+    it('a preopen can be closed; a directory opened from it stays open', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      expect(dir).toBeGreaterThan(PREOPEN_FD);
+      g.fd_close(PREOPEN_FD);
+      expect(g.fd_fdstat_get(dir).filetype).toBe(Filetype.DIRECTORY);
+      expectErrno(() => g.fd_fdstat_get(PREOPEN_FD), Errno.BADF);
     });
   });
 

@@ -91,11 +91,12 @@ export class NodeFileHandle implements FileHandle {
 
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     const fd = this.writableFd();
+    const before = this.stat();
     hostCall(() => {
       const [a, m] = hostTimes(atim, mtim, () => hostFs.fstatSync(fd, { bigint: true }));
       hostFs.futimesSync(fd, a, m);
     });
-    this.tree.rememberTimes(toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))), atim, mtim);
+    this.tree.rememberTimes(before, toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))), atim, mtim);
   }
 
   sync(): void {

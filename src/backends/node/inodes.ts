@@ -24,11 +24,12 @@ export abstract class NodePathInode {
   /** lutimes, so a name that became a symlink since lookup is never followed. */
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     this.fs.assertWritable();
+    const before = this.stat();
     hostCall(() => {
       const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(this.hostPath, { bigint: true }));
       hostFs.lutimesSync(this.hostPath, a, m);
     });
-    this.fs.rememberTimes(toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))), atim, mtim);
+    this.fs.rememberTimes(before, toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))), atim, mtim);
   }
 }
 

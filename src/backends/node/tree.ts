@@ -29,12 +29,16 @@ export class NodeTree {
     if (this.readOnly) fail(READ_ONLY_ERRNO, 'read-only preopen');
   }
 
-  /** After a utimes: `after` is the host's stat now; an update that was a value is remembered. */
-  rememberTimes(after: FileStat, atim: TimeUpdate, mtim: TimeUpdate): void {
+  /**
+   * After a utimes: `before` is the stat the guest saw just before it (exact times), `after`
+   * the host's now. A time set to a value is remembered exactly; so is a time left alone,
+   * since the host rewrote it at its own precision; a time set to 'now' is the host's.
+   */
+  rememberTimes(before: FileStat, after: FileStat, atim: TimeUpdate, mtim: TimeUpdate): void {
     const key = `${after.dev}:${after.ino}`;
-    const entry = { ...this.setTimesExact.get(key) };
-    if (atim !== null) entry.atim = typeof atim === 'bigint' ? [after.atim, atim] : undefined;
-    if (mtim !== null) entry.mtim = typeof mtim === 'bigint' ? [after.mtim, mtim] : undefined;
+    const exact = (update: TimeUpdate, was: bigint, host: bigint): [bigint, bigint] | undefined =>
+      update === 'now' ? undefined : [host, update ?? was];
+    const entry = { atim: exact(atim, before.atim, after.atim), mtim: exact(mtim, before.mtim, after.mtim) };
     if (entry.atim === undefined && entry.mtim === undefined) this.setTimesExact.delete(key);
     else this.setTimesExact.set(key, entry);
   }
