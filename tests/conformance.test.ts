@@ -1171,6 +1171,43 @@ describe.each(backends)('official wasi-testsuite over %s', (_name, makeBackend) 
     });
   });
 
+  describe('symlink_create', () => {
+    it('symlinks to a file and to a directory open when followed; one to "/" cannot be made', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      createFile(dir, 'target');
+      g.path_symlink('target', dir, 'symlink');
+      g.fd_close(g.path_open(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink', 0, 0n, 0n, 0));
+      g.path_unlink_file(dir, 'symlink');
+      g.path_unlink_file(dir, 'target');
+      g.path_create_directory(dir, 'target');
+      g.path_symlink('target', dir, 'symlink');
+      g.fd_close(g.path_open(dir, Lookupflags.SYMLINK_FOLLOW, 'symlink', Oflags.DIRECTORY, 0n, 0n, 0));
+      g.path_unlink_file(dir, 'symlink');
+      g.path_remove_directory(dir, 'target');
+      errnoOf(() => g.path_symlink('/', dir, 'symlink'));
+    });
+  });
+
+  describe('path_exists', () => {
+    it('path_filestat_get sees directories, files and symlinks, and follows links when asked', () => {
+      const dir = openScratchDirectory('fs-tests.dir');
+      const type = (flags: number, p: string) => g.path_filestat_get(dir, flags, p).filetype;
+      const FOLLOW = Lookupflags.SYMLINK_FOLLOW;
+      g.path_create_directory(dir, 'subdir');
+      expect([type(0, 'subdir'), type(FOLLOW, 'subdir')]).toEqual([Filetype.DIRECTORY, Filetype.DIRECTORY]);
+      createFile(dir, 'subdir/file');
+      expect([type(0, 'subdir/file'), type(FOLLOW, 'subdir/file')]).toEqual([Filetype.REGULAR_FILE, Filetype.REGULAR_FILE]);
+      g.path_symlink('subdir/file', dir, 'link1');
+      expect([type(0, 'link1'), type(FOLLOW, 'link1')]).toEqual([Filetype.SYMBOLIC_LINK, Filetype.REGULAR_FILE]);
+      g.path_symlink('subdir', dir, 'link2');
+      expect([type(0, 'link2'), type(FOLLOW, 'link2')]).toEqual([Filetype.SYMBOLIC_LINK, Filetype.DIRECTORY]);
+      g.path_unlink_file(dir, 'link1');
+      g.path_unlink_file(dir, 'link2');
+      g.path_unlink_file(dir, 'subdir/file');
+      g.path_remove_directory(dir, 'subdir');
+    });
+  });
+
   describe('close_preopen', () => {
     it('a preopen can be closed; a directory opened from it stays open', () => {
       const dir = openScratchDirectory('fs-tests.dir');
