@@ -43,7 +43,7 @@ function splitComponents(path: string): string[] {
  * symlinks are read and followed here, never by the host. A backend only ever sees single
  * names, so no host path walk can leave the sandbox.
  */
-export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean): Resolved {
+export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean, finalIsName = false): Resolved {
   if (path.length === 0) fail(Errno.NOENT);
   if (path.includes('\0')) fail(Errno.INVAL);
   if (path.length > MAX_PATH_BYTES / 3 && utf8Length(path) > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
@@ -79,7 +79,9 @@ export function resolvePath(start: DirectoryInode, path: string, followFinal: bo
       if (!isLast) fail(Errno.NOENT);
       return { parent: dir, name, inode: null, trailingSlash };
     }
-    if (inode.kind === 'symlink' && (!isLast || followFinal || trailingSlash)) {
+    // A trailing slash follows a final link for lookups; calls that act on the name itself
+    // (create, remove, rename: finalIsName) always see the link, as the kernel's do.
+    if (inode.kind === 'symlink' && (!isLast || followFinal || (trailingSlash && !finalIsName))) {
       if (++hops > MAX_SYMLINK_HOPS) fail(Errno.LOOP);
       const target = inode.readlink();
       if (target.length === 0) fail(Errno.NOENT);
@@ -92,7 +94,8 @@ export function resolvePath(start: DirectoryInode, path: string, followFinal: bo
       continue;
     }
     if (isLast) {
-      if (trailingSlash && inode.kind !== 'directory') fail(Errno.NOTDIR);
+      // A name acted on is the caller's to judge (mkdir "file/" is EEXIST, rmdir "link/" ENOTDIR).
+      if (trailingSlash && inode.kind !== 'directory' && !finalIsName) fail(Errno.NOTDIR);
       return { parent: dir, name, inode, trailingSlash };
     }
     if (inode.kind !== 'directory') fail(Errno.NOTDIR);

@@ -32,6 +32,12 @@ function resolveAt(ctx: Context, fd: number, rights: number, ptr: number, len: n
   return resolvePath(dirOf(ctx, fd, rights), readPath(ctx, ptr, len), follow);
 }
 
+/** For calls that create, remove or rename the last name: a final symlink is never followed. */
+function resolveNameAt(ctx: Context, fd: number, rights: number, ptr: number, len: number): Resolved {
+  const dir = dirOf(ctx, fd, rights);
+  return resolvePath(dir, readPath(ctx, ptr, len), false, true);
+}
+
 /** The last component must be a real name to create or remove it: '.' and '..' are not. */
 function named(r: Resolved, errno: Errno): string {
   if (r.name === '.') fail(errno);
@@ -116,7 +122,7 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_create_directory(fd: number, pathPtr: number, pathLen: number): number {
-      const r = resolveAt(ctx, fd, Rights.PATH_CREATE_DIRECTORY, pathPtr, pathLen, false);
+      const r = resolveNameAt(ctx, fd, Rights.PATH_CREATE_DIRECTORY, pathPtr, pathLen);
       const name = named(r, Errno.EXIST);
       if (r.inode !== null) fail(Errno.EXIST);
       r.parent.mkdir(name);
@@ -124,7 +130,7 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_remove_directory(fd: number, pathPtr: number, pathLen: number): number {
-      const r = resolveAt(ctx, fd, Rights.PATH_REMOVE_DIRECTORY, pathPtr, pathLen, false);
+      const r = resolveNameAt(ctx, fd, Rights.PATH_REMOVE_DIRECTORY, pathPtr, pathLen);
       const name = named(r, Errno.INVAL);
       if (r.inode === null) fail(Errno.NOENT);
       if (r.inode.kind !== 'directory') fail(Errno.NOTDIR);
@@ -133,7 +139,7 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_unlink_file(fd: number, pathPtr: number, pathLen: number): number {
-      const r = resolveAt(ctx, fd, Rights.PATH_UNLINK_FILE, pathPtr, pathLen, false);
+      const r = resolveNameAt(ctx, fd, Rights.PATH_UNLINK_FILE, pathPtr, pathLen);
       const name = named(r, Errno.ISDIR);
       if (r.inode === null) fail(Errno.NOENT);
       if (r.inode.kind === 'directory') fail(Errno.ISDIR);
@@ -143,8 +149,8 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
-      const from = resolveAt(ctx, fd, Rights.PATH_RENAME_SOURCE, oldPtr, oldLen, false);
-      const to = resolveAt(ctx, newFd, Rights.PATH_RENAME_TARGET, newPtr, newLen, false);
+      const from = resolveNameAt(ctx, fd, Rights.PATH_RENAME_SOURCE, oldPtr, oldLen);
+      const to = resolveNameAt(ctx, newFd, Rights.PATH_RENAME_TARGET, newPtr, newLen);
       const fromName = named(from, Errno.BUSY);
       const toName = named(to, Errno.BUSY);
       if (from.inode === null) fail(Errno.NOENT);
@@ -162,7 +168,7 @@ export function pathSyscalls(ctx: Context) {
     path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
       const follow = (oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0;
       const from = resolveAt(ctx, oldFd, Rights.PATH_LINK_SOURCE, oldPtr, oldLen, follow);
-      const to = resolveAt(ctx, newFd, Rights.PATH_LINK_TARGET, newPtr, newLen, false);
+      const to = resolveNameAt(ctx, newFd, Rights.PATH_LINK_TARGET, newPtr, newLen);
       if (from.inode === null) fail(Errno.NOENT);
       if (from.inode.kind === 'directory') fail(Errno.PERM);
       const toName = named(to, Errno.EXIST);
@@ -179,7 +185,7 @@ export function pathSyscalls(ctx: Context) {
       // Refused when made, not only when followed (cap-std, so wasmtime, does the same): on a
       // real filesystem another host program could follow the link out of the sandbox.
       if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink target');
-      const r = resolvePath(dir, readPath(ctx, newPtr, newLen), false);
+      const r = resolvePath(dir, readPath(ctx, newPtr, newLen), false, true);
       const name = named(r, Errno.EXIST);
       if (r.inode !== null) fail(Errno.EXIST);
       if (target.length === 0) fail(Errno.NOENT);
