@@ -104,6 +104,11 @@ export class DescriptorTable {
     return fd;
   }
 
+  /** EMFILE unless insert(min) would find a number: lets a caller refuse before it creates anything. */
+  checkRoom(min = 0): void {
+    if (this.count >= this.maxDescriptors || this.freeSlot(min) >= this.maxDescriptors) fail(Errno.MFILE);
+  }
+
   /** Installs a descriptor at an exact number (stdio and preopens at startup). */
   insertAt(fd: number, d: Descriptor): void {
     if (this.slots[fd] !== undefined) fail(Errno.BADF, `fd ${fd} already in use`);

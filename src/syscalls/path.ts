@@ -59,6 +59,8 @@ export function pathSyscalls(ctx: Context) {
       const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
       if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
       ctx.mem.check(fdPtr, 4);
+      // EMFILE before anything is created or truncated: a failed open leaves no trace (POSIX).
+      ctx.table.checkRoom();
       const create = (oflags & Oflags.CREAT) !== 0;
       const exclusive = create && (oflags & Oflags.EXCL) !== 0;
       const wantDir = (oflags & Oflags.DIRECTORY) !== 0;
