@@ -189,7 +189,9 @@ export function pathSyscalls(ctx: Context) {
       if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink target');
       const r = resolvePath(dir, readPath(ctx, newPtr, newLen), false, true);
       const name = named(r, Errno.EXIST);
-      if (r.inode !== null) fail(Errno.EXIST);
+      // "file/" names a directory that a regular file cannot be: ENOTDIR, as Linux and the
+      // official path_symlink_trailing_slashes test have it (an existing directory is EEXIST).
+      if (r.inode !== null) fail(r.trailingSlash && r.inode.kind === 'file' ? Errno.NOTDIR : Errno.EXIST);
       if (target.length === 0) fail(Errno.NOENT);
       if (target.includes('\0')) fail(Errno.INVAL);
       if (r.trailingSlash) fail(Errno.NOENT);

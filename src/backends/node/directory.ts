@@ -51,7 +51,10 @@ export class NodeDirectory extends NodePathInode implements DirectoryInode {
 
   constructor(hostDirectory: string, options: NodeDirectoryOptions | NodeTree = {}) {
     if (options instanceof NodeTree) super(hostDirectory, options);
-    else super(preopenRoot(hostDirectory), new NodeTree(options.readOnly ?? false));
+    else {
+      const root = preopenRoot(hostDirectory);
+      super(root, new NodeTree(options.readOnly ?? false, root));
+    }
   }
 
   private child(name: string): string {
@@ -93,10 +96,10 @@ export class NodeDirectory extends NodePathInode implements DirectoryInode {
     if (options.write || options.create || options.truncate) this.fs.assertWritable();
     const fd = hostCall(() => hostFs.openSync(path, openFlags(options), 0o666));
     const handle = new NodeFileHandle(fd, this.fs);
-    // Linux opens a directory read-only without complaint; a file handle on it would be a lie.
-    if (options.write) return handle;
     try {
-      if (handle.stat().filetype === Filetype.DIRECTORY) fail(Errno.ISDIR);
+      this.fs.assertOpenedInside(fd);
+      // Linux opens a directory read-only without complaint; a file handle on it would be a lie.
+      if (!options.write && handle.stat().filetype === Filetype.DIRECTORY) fail(Errno.ISDIR);
       return handle;
     } catch (error) {
       handle.close();

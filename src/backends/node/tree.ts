@@ -1,6 +1,9 @@
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { FileStat, TimeUpdate } from '../types';
+import { existsSync, readlinkSync } from 'node:fs';
+
+const HAS_PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 /**
  * What a mutation of a read-only preopen fails with. wasmtime (`--dir host::guest` with
@@ -23,10 +26,31 @@ export class NodeTree {
    */
   private readonly setTimesExact = new Map<string, { atim?: [bigint, bigint]; mtim?: [bigint, bigint] }>();
 
-  constructor(readonly readOnly: boolean) {}
+  /** `root`: the preopen's real path (no symlink in it), or null to skip the check below. */
+  constructor(readonly readOnly: boolean, readonly root: string | null = null) {}
 
   assertWritable(): void {
     if (this.readOnly) fail(READ_ONLY_ERRNO, 'read-only preopen');
+  }
+
+  /**
+   * Where the kernel really opened `fd` must be below the root. Node has no openat, so the
+   * host walks the whole path again at open time: another host process that swaps a directory
+   * on it for a symlink after the core's lookup could redirect the open out of the sandbox.
+   * This catches that before a byte is read or written (EPERM, as for any escape). It cannot
+   * undo what the open itself did (a create or truncate), and it needs /proc (Linux);
+   * elsewhere it checks nothing.
+   */
+  assertOpenedInside(fd: number): void {
+    if (this.root === null || !HAS_PROC_FD) return;
+    let where: string;
+    try {
+      where = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return;
+    }
+    const inside = this.root === '/' || where === this.root || where.startsWith(`${this.root}/`);
+    if (!inside) fail(Errno.PERM, 'the open was redirected out of the preopen');
   }
 
   /**
