@@ -5,7 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemoryDirectory } from '../src/backends/memory';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
-import { describeEscapeSuite, ESCAPE_ATTEMPTS, runEscapeAttempt, type EscapeWorld } from './helpers/escape-suite';
+import { Errno, Oflags } from '../src/abi/constants';
+import { describeEscapeSuite, ESCAPE_ATTEMPTS, runEscapeAttempt, SECRET_MARKER, type EscapeWorld } from './helpers/escape-suite';
+import { Guest } from './helpers/guest';
+
+// The module object itself, so a spy on it is what the backend calls.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hostFs: typeof import('node:fs') = require('node:fs');
 
 /** Everything under `root` except `root/sandbox`, read with plain fs calls (lstat, readlink, readFile). */
 function hostSnapshot(root: string): Map<string, string> {
@@ -76,5 +82,68 @@ describe('the escape suite can fail', () => {
       if (report.failures.length > 0) escaped++;
     }
     expect(escaped).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('a host process racing the sandbox (Node has no openat)', () => {
+  // Another host process swaps a directory the core has just checked for a symlink to the
+  // secret, between the check and the open. Simulated deterministically: the swap runs just
+  // before the backend's openSync.
+  let world: string;
+  beforeEach(() => {
+    world = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-race-')));
+    fs.mkdirSync(path.join(world, 'secret'));
+    fs.writeFileSync(path.join(world, 'secret', 'secret.txt'), `${SECRET_MARKER}-raced\n`);
+    fs.mkdirSync(path.join(world, 'sandbox', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(world, 'sandbox', 'sub', 'secret.txt'), 'decoy\n');
+  });
+  afterEach(() => fs.rmSync(world, { recursive: true, force: true }));
+
+  /** Runs `open` with the swap done just before the backend's openSync; true if it was. */
+  function withSwapBeforeOpen<T>(open: () => T): [T, boolean] {
+    const realOpen = hostFs.openSync;
+    let swapped = false;
+    const spy = jest.spyOn(hostFs, 'openSync').mockImplementationOnce((...args: Parameters<typeof hostFs.openSync>) => {
+      fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
+      fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
+      swapped = true;
+      return realOpen(...args);
+    });
+    try {
+      return [open(), swapped];
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('without the swap the same open reads the file inside (control)', () => {
+    const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
+    const fd = g.open('sub/secret.txt');
+    expect(fd.errno).toBe(Errno.SUCCESS);
+    expect(g.read(fd.value).value).toBe('decoy\n');
+    g.end();
+  });
+
+  it('an open redirected out of the root is refused before a byte is read, and leaks no host fd', () => {
+    const counters = { ...NodeFileHandle.counters };
+    const fdsBefore = hostFs.readdirSync('/proc/self/fd').length;
+    const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
+    const [r, swapped] = withSwapBeforeOpen(() => g.open('sub/secret.txt'));
+    expect(swapped).toBe(true);
+    expect(Errno[r.errno]).toBe('PERM');
+    expect(Buffer.from(g.bytes).includes(SECRET_MARKER)).toBe(false);
+    g.end();
+    expect(hostFs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    const c = NodeFileHandle.counters;
+    expect([c.opened - counters.opened, c.closed - counters.closed, c.doubleCloseAttempts - counters.doubleCloseAttempts]).toEqual([1, 1, 0]);
+  });
+
+  it('a redirected write open gives the guest no fd either (the create itself is what Node cannot undo)', () => {
+    const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
+    const [r, swapped] = withSwapBeforeOpen(() => g.open('sub/secret.txt', { write: true, oflags: Oflags.TRUNC }));
+    expect(swapped).toBe(true);
+    expect(Errno[r.errno]).toBe('PERM');
+    expect(g.write(3, 'x').errno).not.toBe(Errno.SUCCESS);
+    g.end();
   });
 });

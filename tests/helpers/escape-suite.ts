@@ -293,13 +293,18 @@ export const ESCAPE_ATTEMPTS: EscapeAttempt[] = [
     },
   },
   {
-    name: 'trailing slashes force the final symlink to be followed, and that is refused',
+    name: 'trailing slashes: lookups follow the final symlink and are refused; calls on the name never follow it',
     run(c) {
       c.errno('up-dir/ (stat nofollow)', c.g.stat('up-dir/', false).errno, PERM);
       c.errno('abs-dir/', c.g.openDir('abs-dir/').errno, PERM);
       c.errno('up-file/', c.g.open('up-file/', { follow: false }).errno, PERM);
-      c.errno('unlink up-dir/', c.g.unlink('up-dir/'), PERM);
-      c.errno('rmdir up-dir/', c.g.rmdir('up-dir/'), PERM);
+      // Calls that act on the last name see the link itself, slash or not (as Linux does).
+      c.errno('unlink up-dir/', c.g.unlink('up-dir/'), NOTDIR);
+      c.errno('rmdir up-dir/', c.g.rmdir('up-dir/'), NOTDIR);
+      c.errno('rmdir abs-dir/', c.g.rmdir('abs-dir/'), NOTDIR);
+      c.errno('rename up-dir/ -> loot', c.g.rename('up-dir/', 'loot'), NOTDIR);
+      c.errno('mkdir dangling-out/ does not create the target', c.g.mkdir('dangling-out/'), EXIST);
+      c.errno('mkdir dangling-abs/', c.g.mkdir('dangling-abs/'), EXIST);
       c.errno('file.txt/', c.g.open('file.txt/').errno, NOTDIR);
       c.errno('mkdir up-dir/new/', c.g.mkdir('up-dir/new/'), PERM);
     },
