@@ -51,6 +51,20 @@ describe('npm and bin', () => {
     expect(npmStart.status).toBe(0);
   });
 
+  it('after `npm install` of the packed package, `npx refwasi run x.wasm` works', () => {
+    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8' });
+    expect(pack.status).toBe(0);
+    const tarball = path.join(tmp, pack.stdout.trim().split('\n').pop()!);
+    const app = path.join(tmp, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n');
+    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app, encoding: 'utf8' });
+    expect(install.status).toBe(0);
+    const r = spawnSync('npx', ['--offline', 'refwasi', 'run', PROBE, 'say', 'installed', 'and running'], { cwd: app, encoding: 'utf8' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'installed\n', stderr: 'and running\n' });
+    expect(spawnSync('npx', ['--offline', 'refwasi', 'run', PROBE, 'exit', '9'], { cwd: app }).status).toBe(9);
+  }, 60_000);
+
   it('package.json declares the bin and the start script', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string>; files: string[] };
     expect(pkg.bin).toEqual({ refwasi: './bin/refwasi.js' });
