@@ -29,6 +29,8 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   readonly entries = new Map<string, MemoryNode>();
   /** The directory holding this one; null for a root or a removed directory. */
   parent: MemoryDir | null = null;
+  /** Removed from the tree (rmdir, or replaced by rename): nothing may be created in it. */
+  removed = false;
 
   constructor(fs: MemoryFs) {
     super(fs);
@@ -47,6 +49,11 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     const out: DirEntry[] = [];
     for (const [name, node] of this.entries) out.push({ name, filetype: filetypeOf(node), ino: node.ino });
     return out;
+  }
+
+  /** ENOENT for a creation in a removed directory, as Linux gives. */
+  private checkLive(): void {
+    if (this.removed) fail(Errno.NOENT, 'directory was removed');
   }
 
   private touch(): void {
@@ -76,6 +83,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     let node = this.entries.get(name);
     if (node === undefined) {
       if (!options.create) fail(Errno.NOENT);
+      this.checkLive();
       node = new MemoryFile(this.fs);
       this.add(name, node);
     } else if (options.create && options.exclusive) {
@@ -89,6 +97,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
 
   mkdir(name: string): void {
     if (this.entries.has(name)) fail(Errno.EXIST);
+    this.checkLive();
     this.add(name, new MemoryDir(this.fs));
   }
 
@@ -98,6 +107,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (node.kind !== 'directory') fail(Errno.NOTDIR);
     if (node.entries.size > 0) fail(Errno.NOTEMPTY);
     this.drop(name, node);
+    node.removed = true;
   }
 
   unlink(name: string): void {
@@ -110,6 +120,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
 
   symlink(target: string, name: string): void {
     if (this.entries.has(name)) fail(Errno.EXIST);
+    this.checkLive();
     this.add(name, new MemorySymlink(this.fs, target));
   }
 
@@ -119,6 +130,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (node === undefined) fail(Errno.NOENT);
     if (node.kind === 'directory') fail(Errno.PERM);
     if (dest.entries.has(toName)) fail(Errno.EXIST);
+    dest.checkLive();
     node.nlink++;
     node.ctim = nowNs();
     dest.add(toName, node);
@@ -130,6 +142,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (node === undefined) fail(Errno.NOENT);
     const existing = dest.entries.get(toName);
     if (existing === node) return; // Same inode: POSIX says do nothing.
+    dest.checkLive();
     if (node instanceof MemoryDir) {
       // A directory cannot move below itself.
       for (let d: MemoryDir | null = dest; d !== null; d = d.parent) if (d === node) fail(Errno.INVAL);
@@ -143,6 +156,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (existing !== undefined) {
       dest.drop(toName, existing);
       unlinked(existing);
+      if (existing instanceof MemoryDir) existing.removed = true;
     }
     this.drop(name, node);
     dest.add(toName, node);
