@@ -195,6 +195,35 @@ describe('open handles and unlinked files', () => {
   });
 });
 
+describe('a removed directory that is still open', () => {
+  it('lists as empty and refuses every creation with ENOENT; the filesystem stays clean', () => {
+    const h = new Harness({ gone: {}, keep: { f: 'data' }, other: {} });
+    const d = h.openDir('gone');
+    const keep = h.openDir('keep');
+    expect(h.rmdir('gone')).toBe(0);
+    expect(h.listAll(d)).toEqual(['.', '..']);
+    expect(E(h.mkdir('x', d))).toBe('NOENT');
+    expect(E(h.tryOpen('new', { dirfd: d, oflags: Oflags.CREAT }).errno)).toBe('NOENT');
+    expect(E(h.symlink('t', 'l', d))).toBe('NOENT');
+    expect(E(h.link('f', 'l', false, keep, d))).toBe('NOENT');
+    expect(E(h.rename('f', 'moved', keep, d))).toBe('NOENT');
+    expect(E(h.tryOpen('missing', { dirfd: d }).errno)).toBe('NOENT');
+    // Nothing was lost on the way: the file that failed to move or link is intact.
+    expect(dec((h.root.toTree().keep as Record<string, Uint8Array>).f)).toBe('data');
+    expect(h.pathStat('keep/f').st.nlink).toBe(1n);
+    expect(h.filestat(d).st.filetype).toBe(Filetype.DIRECTORY);
+  });
+
+  it('a directory replaced by rename is removed too', () => {
+    const h = new Harness({ a: {}, b: {} });
+    const b = h.openDir('b');
+    expect(h.rename('a', 'b')).toBe(0);
+    expect(E(h.mkdir('x', b))).toBe('NOENT');
+    // The new b is a live directory.
+    expect(h.mkdir('b/x')).toBe(0);
+  });
+});
+
 describe('file contents', () => {
   it('writes past the end, truncation and regrowth read zeros, never old bytes', () => {
     const h = new Harness({ f: 'abcdefghij' });
