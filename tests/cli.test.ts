@@ -75,7 +75,7 @@ describe('npm and bin', () => {
 });
 
 describe('refwasi run', () => {
-  it.each([0, 1, 3, 42, 125])("the program's exit code %i becomes the process's", (code) => {
+  it.each([0, 7, 125])("the program's exit code %i becomes the process's", (code) => {
     const r = refwasi(['run', PROBE, 'exit', String(code)]);
     expect(r).toEqual({ status: code, stdout: '', stderr: '' });
   });
