@@ -459,25 +459,42 @@ describe('stdio', () => {
   });
   afterAll(() => fs.rmSync(path.dirname(bundle), { recursive: true, force: true }));
 
-  it("a guest close(1) releases only the guest's reference: Node's own stdout keeps working", async () => {
+  /** Runs the probe's close-stdout under `makeWasi` in a child, then writes to the child's own stdout. */
+  async function closeStdoutInChild(makeWasi: string): Promise<{ status: number | null; out: string; err: string }> {
     const script = `
-      const refwasi = require(${JSON.stringify(bundle)});
       const fs = require('fs');
-      const stdio = refwasi.nodeStdio();
-      const wasi = new refwasi.WASI({ args: ['cli_probe', 'close-stdout'], stdout: stdio.stdout, stderr: stdio.stderr });
+      const wasi = ${makeWasi};
       const module = new WebAssembly.Module(fs.readFileSync(${JSON.stringify(path.join(WASM, 'cli_probe.wasm'))}));
       const code = wasi.start(new WebAssembly.Instance(module, wasi.getImportObject()));
       fs.fstatSync(1);
       process.stdout.write('host: process.stdout still works, guest exit ' + code + '\\n');
     `;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-warnings', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c));
     child.stderr.on('data', (c: Buffer) => (err += c));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { status, out, err };
+  }
+
+  it("a guest close(1) releases only the guest's reference: Node's own stdout keeps working", async () => {
+    const { status, out, err } = await closeStdoutInChild(`(() => {
+      const refwasi = require(${JSON.stringify(bundle)});
+      const stdio = refwasi.nodeStdio();
+      return new refwasi.WASI({ args: ['cli_probe', 'close-stdout'], stdout: stdio.stdout, stderr: stdio.stderr });
+    })()`);
     expect(err).toBe(`guest: close(1) = 0, then write(1) = -1 errno ${Errno.BADF}\n`);
     expect(out).toBe('guest: before close(1)\nhost: process.stdout still works, guest exit 0\n');
     expect(status).toBe(0);
+  });
+
+  it('the same check fails under node:wasi, which closes Node\'s own fd 1 (control)', async () => {
+    const { status, out, err } = await closeStdoutInChild(
+      `new (require('node:wasi').WASI)({ version: 'preview1', args: ['cli_probe', 'close-stdout'] })`,
+    );
+    expect(out).toBe('guest: before close(1)\n');
+    expect(err).toContain('EBADF');
+    expect(status).not.toBe(0);
   });
 });
