@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NodeDirectory, nodeStdio } from './backends/node';
+import { NodeStdin } from './backends/node/stdin';
 import type { RenumberMode } from './descriptors/table';
 import { WASI } from './wasi';
 
@@ -116,7 +117,8 @@ export function main(argv: string[]): number {
     const stdio = nodeStdio();
     wasi = new WASI({
       args: [basename(req.wasm), ...req.args], env: req.env, preopens, renumber: req.renumber,
-      stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr,
+      // Blocking stdin, as wasmtime's: EAGAIN from a non-blocking host fd 0 is waited out.
+      stdin: new NodeStdin(0), stdout: stdio.stdout, stderr: stdio.stderr,
     });
     module = loadModule(req.wasm, wasi);
   } catch (e) {

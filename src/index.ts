@@ -1,7 +1,7 @@
 // refwasi: browser-safe entry. Nothing reachable from here may import a `node:` module.
 export { WASI, type WASIOptions, type InputOption, type OutputOption } from './wasi';
 export { MemoryDirectory, type Tree } from './backends/memory';
-export { WasiError, ProcExit } from './abi/errors';
+export { WasiError, ProcExit, WasiTrap } from './abi/errors';
 export * from './abi/constants';
 export { DescriptorTable, Descriptor, type RenumberMode } from './descriptors/table';
 export { OpenFileDescription } from './descriptors/description';

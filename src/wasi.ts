@@ -1,5 +1,5 @@
 import { Errno, Filetype, RIGHTS_STREAM, Rights } from './abi/constants';
-import { errnoOf, ProcExit, WasiError } from './abi/errors';
+import { errnoOf, MemoryMoved, ProcExit, WasiError, WasiTrap } from './abi/errors';
 import { encodeString, GuestMemory } from './abi/memory';
 import { OpenDirectory } from './backends/directory-handle';
 import { BytesSource, CallbackSink, consoleSink, PullSource } from './backends/stdio';
@@ -11,6 +11,7 @@ import { dupSyscalls } from './syscalls/dup';
 import { fdSyscalls } from './syscalls/fd';
 import { pathSyscalls } from './syscalls/path';
 import { pollSyscalls } from './syscalls/poll';
+import { hostClocks } from './syscalls/clock';
 import { procSyscalls } from './syscalls/proc';
 import { sockSyscalls } from './syscalls/sock';
 
@@ -38,15 +39,28 @@ export interface WASIOptions {
 type ImportFn = (...args: never[]) => number;
 type Family = Record<string, ImportFn>;
 
-/** Wraps a syscall so that nothing but an errno (or proc_exit's unwinding) reaches the guest. */
+/** How many times one syscall is rerun because a host callback grew (moved) guest memory. */
+const MEMORY_MOVED_RETRIES = 16;
+
+/**
+ * Wraps a syscall so that nothing but an errno reaches the guest, except proc_exit's
+ * unwinding and traps. A syscall whose memory moved under it before it consumed anything
+ * (a host callback grew a non-shared memory) is run again over the new memory.
+ */
 function guard(fn: ImportFn): ImportFn {
   const f = fn as unknown as (...a: unknown[]) => number;
   return function (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, g?: unknown, h?: unknown, i?: unknown, j?: unknown): number {
-    try {
-      return f(a, b, c, d, e, g, h, i, j);
-    } catch (err) {
-      if (err instanceof ProcExit) throw err;
-      return errnoOf(err);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return f(a, b, c, d, e, g, h, i, j);
+      } catch (err) {
+        if (err instanceof ProcExit || err instanceof WasiTrap) throw err;
+        if (err instanceof MemoryMoved) {
+          if (attempt < MEMORY_MOVED_RETRIES) continue;
+          return Errno.FAULT;
+        }
+        return errnoOf(err);
+      }
     }
   } as ImportFn;
 }
@@ -64,7 +78,15 @@ function defaultOutput(fd: 1 | 2): (chunk: Uint8Array) => void {
   return consoleSink(fd === 1 ? console.log : console.error);
 }
 
+/** 'inherit' (the host process's own stdio) exists only where there is a process: refwasi/node. */
+function refuseInherit(option: unknown, name: string): void {
+  if (option === 'inherit') {
+    throw new TypeError(`${name}: 'inherit' needs the host's stdio: import { WASI } from 'refwasi/node'`);
+  }
+}
+
 function inputHandle(input: InputOption | undefined): StreamHandle {
+  refuseInherit(input, 'stdin');
   if (input === undefined) return new BytesSource(new Uint8Array());
   if (typeof input === 'string') return new BytesSource(encodeString(input));
   if (input instanceof Uint8Array) return new BytesSource(input);
@@ -73,6 +95,7 @@ function inputHandle(input: InputOption | undefined): StreamHandle {
 }
 
 function outputHandle(output: OutputOption | undefined, fd: 1 | 2): StreamHandle {
+  refuseInherit(output, fd === 1 ? 'stdout' : 'stderr');
   if (output === undefined) return new CallbackSink(defaultOutput(fd));
   if (typeof output === 'function') return new CallbackSink(output);
   return output;
@@ -101,6 +124,7 @@ export class WASI {
       args: (options.args ?? []).map(encodeString),
       env: Object.entries(options.env ?? {}).map(([k, v]) => encodeString(`${k}=${v}`)),
       renumber: options.renumber ?? 'strict',
+      clocks: hostClocks,
     };
     this.installStdio(0, inputHandle(options.stdin), true, false);
     this.installStdio(1, outputHandle(options.stdout, 1), false, true);

@@ -19,6 +19,29 @@ export class ProcExit extends Error {
   }
 }
 
+/**
+ * A syscall that stops the guest instead of returning an errno, as wasmtime traps: it passes
+ * through the import wrapper and out of `WASI.start` (or the reactor's export) unchanged.
+ */
+export class WasiTrap extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WasiTrap';
+  }
+}
+
+/**
+ * Thrown inside a syscall when guest memory was replaced while it ran (a host callback grew
+ * a non-shared memory, detaching the views the syscall held) before anything was consumed:
+ * the import wrapper runs the syscall again over the new memory.
+ */
+export class MemoryMoved extends Error {
+  constructor() {
+    super('guest memory grew during the call');
+    this.name = 'MemoryMoved';
+  }
+}
+
 /** Shorthand for throwing: `fail(Errno.BADF)`. */
 export function fail(errno: Errno, message?: string): never {
   throw new WasiError(errno, message);

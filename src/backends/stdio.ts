@@ -1,5 +1,5 @@
 import { Errno, Filetype } from '../abi/constants';
-import { fail } from '../abi/errors';
+import { fail, MemoryMoved } from '../abi/errors';
 import type { FileStat, Readiness, StreamHandle } from './types';
 
 const streamStat = (filetype: Filetype): FileStat => ({
@@ -34,8 +34,10 @@ export class CallbackSink extends SimpleStream {
     super();
   }
   override write(data: Uint8Array): number {
-    if (data.byteLength > 0) this.sink(data.slice());
-    return data.byteLength;
+    // Measured first: a sink that grows the guest's memory detaches `data` (its length reads 0).
+    const n = data.byteLength;
+    if (n > 0) this.sink(data.slice());
+    return n;
   }
   writeReadiness(): Readiness {
     return { ready: true, nbytes: 0, hangup: false };
@@ -54,38 +56,51 @@ export class BytesSource extends SimpleStream {
     this.position += n;
     return n;
   }
+  /** Always ready: what is left, or the end (HANGUP). */
   readReadiness(): Readiness {
-    return { ready: true, nbytes: this.bytes.byteLength - this.position, hangup: false };
+    const left = this.bytes.byteLength - this.position;
+    return { ready: true, nbytes: left, hangup: left === 0 };
   }
 }
 
 /**
  * Input from a function that returns the next chunk, or null at end of input. A chunk
- * larger than the reader's buffer is kept for the next read.
+ * larger than the reader's buffer is kept for the next read. The function is called only
+ * when nothing is kept, and never again after it returned null.
  */
 export class PullSource extends SimpleStream {
-  private pending: Uint8Array | null = null;
+  private pending: Uint8Array = new Uint8Array(0);
   private ended = false;
   constructor(private readonly next: () => Uint8Array | string | null) {
     super();
   }
-  override read(into: Uint8Array): number {
-    while (this.pending === null || this.pending.byteLength === 0) {
-      if (this.ended) return 0;
+
+  /** Makes sure something is kept, unless the input has ended. */
+  private fill(): void {
+    while (this.pending.byteLength === 0 && !this.ended) {
       const chunk = this.next();
-      if (chunk === null) {
-        this.ended = true;
-        return 0;
-      }
-      this.pending = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+      if (chunk === null) this.ended = true;
+      else this.pending = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk.slice();
     }
-    const n = Math.min(into.byteLength, this.pending.byteLength);
+  }
+
+  override read(into: Uint8Array): number {
+    const want = into.byteLength;
+    if (want === 0) return 0;
+    this.fill();
+    // The function may have grown the guest's memory (a callback into the guest), which
+    // detaches `into` when the memory is not shared: keep the chunk and let the call rerun.
+    if (into.byteLength !== want) throw new MemoryMoved();
+    const n = Math.min(want, this.pending.byteLength);
     into.set(this.pending.subarray(0, n));
     this.pending = this.pending.subarray(n);
     return n;
   }
+
+  /** Asks the function for the next chunk if none is kept, so the answer is exact: the chunk's size, or the end. */
   readReadiness(): Readiness {
-    return { ready: true, nbytes: this.pending?.byteLength ?? 0, hangup: this.ended };
+    this.fill();
+    return { ready: true, nbytes: this.pending.byteLength, hangup: this.ended && this.pending.byteLength === 0 };
   }
 }
 

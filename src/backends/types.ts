@@ -104,8 +104,15 @@ export interface FileHandle extends HandleBase {
 /** Readiness, for poll_oneoff: how many bytes a read could take now, or whether the peer is gone. */
 export interface Readiness {
   ready: boolean;
+  /** Bytes known to move without blocking (0: unknown, or nothing at the end). */
   nbytes: number;
   hangup: boolean;
+  /**
+   * When not ready: true if something other than this guest (another thread, the host) may
+   * make it ready while the guest waits, so poll_oneoff keeps looking. False (a pipe whose
+   * only writer is this guest) lets poll_oneoff see a wait that could never end.
+   */
+  external?: boolean;
 }
 
 /** A byte stream without positions: stdio, a pipe end, a socket. */
@@ -123,6 +130,8 @@ export interface StreamHandle extends HandleBase {
   /** True for sockets (sock_* calls check it). */
   readonly socket?: boolean;
   shutdown?(how: number): void;
+  /** A listening socket's next connection (sock_accept); throws AGAIN when none is waiting. */
+  accept?(): StreamHandle;
 }
 
 /** An opened directory. Its listing is snapshotted per fd_readdir pass so a listing is O(entries). */

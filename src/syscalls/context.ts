@@ -3,6 +3,7 @@ import { fail } from '../abi/errors';
 import type { GuestMemory } from '../abi/memory';
 import type { Handle } from '../backends/types';
 import type { Descriptor, DescriptorTable, RenumberMode } from '../descriptors/table';
+import type { Clocks } from './clock';
 
 /** Everything a syscall may touch: one per WASI object, shared by all its instances (threads). */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   readonly args: Uint8Array[];
   readonly env: Uint8Array[];
   readonly renumber: RenumberMode;
+  /** The clocks (clock_*_get, poll_oneoff's timeouts and its sleeping). */
+  readonly clocks: Clocks;
 }
 
 /** Every right a descriptor of each kind can hold. */

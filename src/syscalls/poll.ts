@@ -1,116 +1,170 @@
-import { Errno, Eventrwflags, Eventtype, SIZEOF_EVENT, SIZEOF_SUBSCRIPTION, Subclockflags } from '../abi/constants';
+import {
+  Clockid, Errno, Eventrwflags, Eventtype, Rights, SIZEOF_EVENT, SIZEOF_SUBSCRIPTION, Subclockflags,
+} from '../abi/constants';
 import { fail, WasiError } from '../abi/errors';
 import type { Readiness } from '../backends/types';
-import { clockNow, sleepNs } from './clock';
-import type { Context } from './context';
+import { descriptor, type Context } from './context';
 
-interface ClockSub { userdata: bigint; deadline: bigint; clock: number }
-interface FdSub { userdata: bigint; type: Eventtype; fd: number }
+/**
+ * poll_oneoff. Every subscription is looked at in order; every one that is ready becomes an
+ * event, in subscription order. If none is, the call sleeps until the earliest clock is due
+ * (or, when some stream can be fed from outside this thread, re-checks in short slices).
+ *
+ * Where wasmtime fails the whole call, refwasi reports per event (the witx's `event.error`):
+ * a bad or unsuitable fd is an event carrying EBADF (wasi-libc's poll() turns it into
+ * POLLNVAL), a write to a pipe nobody reads carries EPIPE (POLLHUP). Malformed input (no
+ * subscriptions, an unknown tag, clock id or clock flag) still fails the call with EINVAL.
+ */
+
+interface ClockSub {
+  kind: 'clock';
+  userdata: bigint;
+  /** Nanoseconds until the subscription is due (<= 0: due). */
+  left: () => bigint;
+}
+interface FdSub {
+  kind: 'fd';
+  userdata: bigint;
+  type: Eventtype.FD_READ | Eventtype.FD_WRITE;
+  fd: number;
+}
+type Sub = ClockSub | FdSub;
+
 interface Event { userdata: bigint; error: Errno; type: Eventtype; nbytes: bigint; flags: number }
 
-const READY: Readiness = { ready: true, nbytes: 0, hangup: false };
+/** An fd subscription that is not ready; `external`: something other than this guest may make it ready. */
+interface NotReady { external: boolean }
 
-/** Readiness of one fd subscription right now; a bad fd is an event carrying EBADF. */
-function fdEvent(ctx: Context, sub: FdSub): Event | null {
-  let r: Readiness;
-  let error = Errno.SUCCESS;
+/** Longest single sleep while some stream may be fed from outside (ns); the slices start at 50 µs. */
+const MAX_SLICE = 10_000_000n;
+const FIRST_SLICE = 50_000n;
+
+function fdEvent(sub: FdSub, error: Errno, nbytes = 0, flags = 0): Event {
+  return { userdata: sub.userdata, error, type: sub.type, nbytes: BigInt(nbytes), flags };
+}
+
+/** The subscription's event if it is ready now (an error is ready too), else what it waits on. */
+function checkFd(ctx: Context, sub: FdSub): Event | NotReady {
+  const reading = sub.type === Eventtype.FD_READ;
   try {
-    const desc = ctx.table.get(sub.fd).description;
+    // The right to read (write) a descriptor includes the right to poll it for reading (writing).
+    const d = descriptor(ctx, sub.fd, reading ? Rights.FD_READ : Rights.FD_WRITE);
+    const desc = d.description;
     const h = desc.handle;
+    if (h.kind === 'directory') return fdEvent(sub, Errno.BADF);
     if (h.kind === 'file') {
-      // Regular files are always ready; for reads, nbytes is what is left past the offset.
-      const left = sub.type === Eventtype.FD_READ ? Math.max(0, h.size() - desc.offset) : 0;
-      r = { ready: true, nbytes: left, hangup: false };
-    } else if (h.kind === 'stream') {
-      const f = sub.type === Eventtype.FD_READ ? h.readReadiness : h.writeReadiness;
-      r = f ? f.call(h) : READY;
-    } else {
-      r = READY;
-      error = Errno.BADF;
+      // Regular files never block. Reading: what is left past the offset, and HANGUP at the
+      // end (as wasmtime). Writing: at least a byte.
+      if (!reading) return fdEvent(sub, Errno.SUCCESS, 1);
+      const left = Math.max(0, h.size() - desc.offset);
+      return fdEvent(sub, Errno.SUCCESS, left, left === 0 ? Eventrwflags.FD_READWRITE_HANGUP : 0);
     }
+    const probe = reading ? h.readReadiness : h.writeReadiness;
+    const r: Readiness = probe ? probe.call(h) : { ready: true, nbytes: 0, hangup: false };
+    if (!reading && r.hangup) return fdEvent(sub, Errno.PIPE, 0, Eventrwflags.FD_READWRITE_HANGUP);
+    if (!r.ready) return { external: r.external === true };
+    // nbytes is what is known to move without blocking; a ready stream that can't say moves at least 1.
+    const nbytes = r.nbytes > 0 ? r.nbytes : r.hangup ? 0 : 1;
+    return fdEvent(sub, Errno.SUCCESS, nbytes, r.hangup ? Eventrwflags.FD_READWRITE_HANGUP : 0);
   } catch (e) {
-    r = READY;
-    error = e instanceof WasiError ? e.errno : Errno.IO;
+    return fdEvent(sub, e instanceof WasiError ? e.errno : Errno.IO);
   }
-  if (!r.ready) return null;
-  return {
-    userdata: sub.userdata, error, type: sub.type, nbytes: BigInt(r.nbytes),
-    flags: r.hangup ? Eventrwflags.FD_READWRITE_HANGUP : 0,
-  };
 }
 
 export function pollSyscalls(ctx: Context) {
+  const clocks = ctx.clocks;
+
+  /** Decodes a clock subscription into "time left" on the clock it names. */
+  function clockSub(userdata: bigint, id: number, timeout: bigint, flags: number): ClockSub {
+    if (flags & ~Subclockflags.ABSTIME) fail(Errno.INVAL);
+    const absolute = (flags & Subclockflags.ABSTIME) !== 0;
+    switch (id) {
+      case Clockid.MONOTONIC: {
+        const deadline = absolute ? timeout : clocks.monotonic() + timeout;
+        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+      }
+      case Clockid.REALTIME: {
+        // An absolute wall-clock deadline follows the wall clock (it may be stepped meanwhile);
+        // a relative one is a duration.
+        if (absolute) return { kind: 'clock', userdata, left: () => timeout - clocks.realtime() };
+        const deadline = clocks.monotonic() + timeout;
+        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+      }
+      case Clockid.PROCESS_CPUTIME_ID:
+      case Clockid.THREAD_CPUTIME_ID: {
+        // A waiting guest uses no CPU, so its CPU clocks would never reach the deadline: the
+        // CPU time still to go is waited for as real time (as node:wasi does; wasmtime refuses).
+        const now = clocks.now(id);
+        const wait = absolute ? (timeout > now ? timeout - now : 0n) : timeout;
+        const deadline = clocks.monotonic() + wait;
+        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+      }
+      default:
+        return fail(Errno.INVAL);
+    }
+  }
+
   return {
     poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
       nsubs >>>= 0;
+      // Sleeping forever on nothing is not a thing in preview1 (wasmtime: EINVAL too).
       if (nsubs === 0) fail(Errno.INVAL);
       const mem = ctx.mem;
       mem.check(inPtr, nsubs * SIZEOF_SUBSCRIPTION);
       mem.check(outPtr, nsubs * SIZEOF_EVENT);
       mem.check(neventsPtr, 4);
 
-      const clocks: ClockSub[] = [];
-      const fds: FdSub[] = [];
-      const events: Event[] = [];
+      const subs: Sub[] = [];
       for (let i = 0; i < nsubs; i++) {
-        const p = inPtr + i * SIZEOF_SUBSCRIPTION;
+        const p = (inPtr >>> 0) + i * SIZEOF_SUBSCRIPTION;
         const userdata = mem.u64(p);
         const tag = mem.u8(p + 8);
         if (tag === Eventtype.CLOCK) {
-          const clock = mem.u32(p + 16);
-          const timeout = mem.u64(p + 24);
-          const flags = mem.u16(p + 40);
-          let now: bigint;
-          try {
-            now = clockNow(clock);
-          } catch {
-            events.push({ userdata, error: Errno.INVAL, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
-            continue;
-          }
-          const deadline = flags & Subclockflags.ABSTIME ? timeout : now + timeout;
-          clocks.push({ userdata, deadline, clock });
+          subs.push(clockSub(userdata, mem.u32(p + 16), mem.u64(p + 24), mem.u16(p + 40)));
         } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
-          fds.push({ userdata, type: tag, fd: mem.u32(p + 16) });
+          subs.push({ kind: 'fd', userdata, type: tag, fd: mem.u32(p + 16) });
         } else {
           fail(Errno.INVAL);
         }
       }
 
-      const collectFds = () => {
-        for (const sub of fds) {
-          const e = fdEvent(ctx, sub);
-          if (e) events.push(e);
-        }
-      };
-      const collectClocks = () => {
-        for (const c of clocks) {
-          if (clockNow(c.clock) >= c.deadline) {
-            events.push({ userdata: c.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
+      let events: Event[] = [];
+      let slice = FIRST_SLICE;
+      for (;;) {
+        let soonest: bigint | null = null;
+        let external = false;
+        for (const sub of subs) {
+          if (sub.kind === 'clock') {
+            const left = sub.left();
+            if (left <= 0n) {
+              events.push({ userdata: sub.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
+            } else if (soonest === null || left < soonest) {
+              soonest = left;
+            }
+          } else {
+            const r = checkFd(ctx, sub);
+            if ('userdata' in r) events.push(r);
+            else external ||= r.external;
           }
         }
-      };
-
-      collectFds();
-      collectClocks();
-      if (events.length === 0 && clocks.length > 0) {
-        // Nothing is ready: sleep until the earliest clock is due. A pipe or stream can only
-        // become ready meanwhile through another thread, so waiting is re-checked in slices.
-        const first = clocks.reduce((a, b) => (b.deadline - clockNow(b.clock) < a.deadline - clockNow(a.clock) ? b : a));
-        const slice = fds.length > 0 ? 10_000_000n : null;
-        while (events.length === 0) {
-          const left = first.deadline - clockNow(first.clock);
-          sleepNs(slice !== null && slice < left ? slice : left);
-          collectFds();
-          collectClocks();
+        if (events.length > 0) break;
+        if (soonest === null && !external) {
+          // Nothing can ever become ready: no clock, and every stream waits for data only this
+          // guest could provide (a pipe whose write end it holds). POSIX would hang here forever,
+          // and with it the host's thread; refwasi reports the deadlock on each subscription.
+          events = subs.map((sub) => fdEvent(sub as FdSub, Errno.DEADLK));
+          break;
         }
-      } else if (events.length === 0) {
-        // Only fd subscriptions, none ready, in a single-threaded guest: report them ready so
-        // the guest's next read answers EAGAIN instead of the program hanging forever.
-        for (const sub of fds) events.push({ userdata: sub.userdata, error: Errno.SUCCESS, type: sub.type, nbytes: 0n, flags: 0 });
+        let wait = soonest;
+        if (external) {
+          if (wait === null || slice < wait) wait = slice;
+          if (slice < MAX_SLICE) slice *= 2n;
+        }
+        clocks.sleep(wait!);
       }
 
       events.forEach((e, i) => {
-        const p = outPtr + i * SIZEOF_EVENT;
+        const p = (outPtr >>> 0) + i * SIZEOF_EVENT;
         mem.write(p, new Uint8Array(SIZEOF_EVENT));
         mem.setU64(p, e.userdata);
         mem.setU16(p + 8, e.error);

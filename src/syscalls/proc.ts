@@ -1,7 +1,6 @@
 import { Errno } from '../abi/constants';
-import { fail, ProcExit } from '../abi/errors';
+import { fail, ProcExit, WasiTrap } from '../abi/errors';
 import type { GuestMemory } from '../abi/memory';
-import { clockNow, clockResolution } from './clock';
 import type { Context } from './context';
 
 /** Writes a list of NUL-terminated strings and the pointer array to them (args_get, environ_get). */
@@ -26,6 +25,8 @@ function writeSizes(mem: GuestMemory, list: Uint8Array[], countPtr: number, size
 }
 
 const RANDOM_CHUNK = 65536; // Web Crypto refuses more per call.
+/** The last preview1 signal number (SIGSYS); anything above is not a signal (EINVAL). */
+const SIGNAL_MAX = 30;
 
 export function procSyscalls(ctx: Context) {
   return {
@@ -35,37 +36,47 @@ export function procSyscalls(ctx: Context) {
     environ_sizes_get: (c: number, s: number) => (writeSizes(ctx.mem, ctx.env, c, s), Errno.SUCCESS),
 
     clock_res_get(id: number, ptr: number): number {
-      const res = clockResolution(id);
+      const res = ctx.clocks.resolution(id);
       ctx.mem.setU64(ptr, res);
       return Errno.SUCCESS;
     },
 
+    // The precision argument is a hint; every reading is as precise as the clock gets.
     clock_time_get(id: number, _precision: bigint, ptr: number): number {
-      const now = clockNow(id);
+      const now = ctx.clocks.now(id);
       ctx.mem.setU64(ptr, now);
       return Errno.SUCCESS;
     },
 
     random_get(buf: number, len: number): number {
-      const out = ctx.mem.slice(buf, len >>> 0);
-      // Filled through a private buffer: getRandomValues refuses views of shared memory.
-      const chunk = new Uint8Array(Math.min(RANDOM_CHUNK, out.byteLength));
-      for (let at = 0; at < out.byteLength; at += RANDOM_CHUNK) {
-        const part = chunk.subarray(0, Math.min(RANDOM_CHUNK, out.byteLength - at));
+      len >>>= 0;
+      ctx.mem.check(buf, len);
+      // Filled through a private buffer: getRandomValues takes at most 64 KiB a call and
+      // refuses views of shared memory. Each chunk is copied in through a fresh view, so a
+      // memory that grows meanwhile (another thread) is still written correctly.
+      const chunk = new Uint8Array(Math.min(RANDOM_CHUNK, len));
+      for (let at = 0; at < len; at += RANDOM_CHUNK) {
+        const part = chunk.subarray(0, Math.min(RANDOM_CHUNK, len - at));
         crypto.getRandomValues(part);
-        out.set(part, at);
+        ctx.mem.write((buf >>> 0) + at, part);
       }
       return Errno.SUCCESS;
     },
 
+    /** Exit statuses are 0..125 in WASI; wasmtime traps on anything else, and so does refwasi. */
     proc_exit(code: number): never {
-      throw new ProcExit(code >>> 0);
+      code >>>= 0;
+      if (code >= 126) throw new WasiTrap(`proc_exit(${code}): exit status outside of [0, 126)`);
+      throw new ProcExit(code);
     },
 
-    proc_raise(_sig: number): number {
+    /** Signals don't exist in preview1 hosts: NOTSUP for every valid signal (wasmtime too). */
+    proc_raise(sig: number): number {
+      if (sig >>> 0 > SIGNAL_MAX) fail(Errno.INVAL);
       return fail(Errno.NOTSUP);
     },
 
+    /** One JS thread runs the guest, so there is nothing to yield to (wasmtime: a no-op too). */
     sched_yield(): number {
       return Errno.SUCCESS;
     },
