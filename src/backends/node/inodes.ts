@@ -8,8 +8,9 @@ import type { NodeTree } from './tree';
  * An entry addressed by its host path. Node has no *at() calls, so an inode is a path:
  * it follows the name, not the object, if something renames it underneath us. The same gap
  * means a host process that swaps a directory on the path for a symlink between the core's
- * lookup and our call could redirect that call; the guest itself cannot, since every
- * symlink it makes is resolved by the core.
+ * lookup and our call could redirect that call. The guest itself cannot: every symlink it
+ * makes is resolved by the core, and a directory it holds open across such a swap is checked
+ * again before use (NodeDirectory.here).
  */
 export abstract class NodePathInode {
   constructor(
