@@ -147,3 +147,36 @@ describe('a host process racing the sandbox (Node has no openat)', () => {
     g.end();
   });
 });
+
+describe('overlapping preopens', () => {
+  it('a preopen inside another one, moved away through the outer one and replaced with a symlink, is not followed', () => {
+    const world = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-overlap-')));
+    try {
+      fs.mkdirSync(path.join(world, 'secret'));
+      fs.writeFileSync(path.join(world, 'secret', 'secret.txt'), `${SECRET_MARKER}-overlap\n`);
+      fs.mkdirSync(path.join(world, 'sandbox', 'inner'), { recursive: true });
+      fs.writeFileSync(path.join(world, 'sandbox', 'inner', 'own.txt'), 'own\n');
+      const g = new Guest({
+        preopens: { outer: new NodeDirectory(path.join(world, 'sandbox')), inner: new NodeDirectory(path.join(world, 'sandbox', 'inner')) },
+      });
+      const inner = 4;
+      expect(g.stat('own.txt', false, inner).errno).toBe(Errno.SUCCESS);
+      expect(g.rename('inner', 'inner.moved')).toBe(Errno.SUCCESS);
+      expect(g.symlink('../secret', 'inner')).toBe(Errno.SUCCESS);
+      expect(Errno[g.open('secret.txt', { dirfd: inner }).errno]).toBe('NOENT');
+      expect(Errno[g.unlink('secret.txt', inner)]).toBe('NOENT');
+      expect(Errno[g.mkdir('planted', inner)]).toBe('NOENT');
+      expect(Errno[g.readdir(inner).errno]).toBe('NOENT');
+      // Moved back, the preopen names its own directory again and works.
+      expect(g.unlink('inner')).toBe(Errno.SUCCESS);
+      expect(g.rename('inner.moved', 'inner')).toBe(Errno.SUCCESS);
+      expect(g.stat('own.txt', false, inner).errno).toBe(Errno.SUCCESS);
+      g.end();
+      expect(fs.readdirSync(path.join(world, 'secret'))).toEqual(['secret.txt']);
+      expect(fs.readFileSync(path.join(world, 'secret', 'secret.txt'), 'utf8')).toBe(`${SECRET_MARKER}-overlap\n`);
+      expect(Buffer.from(g.bytes).includes(SECRET_MARKER)).toBe(false);
+    } finally {
+      fs.rmSync(world, { recursive: true, force: true });
+    }
+  });
+});
