@@ -9,3 +9,12 @@ export { Pipe } from './backends/pipe';
 export { CallbackSink, BytesSource, PullSource } from './backends/stdio';
 export { resolvePath } from './backends/resolve';
 export type * from './backends/types';
+export {
+  ShimWASI, type ShimWASIOptions, shimDescriptor, shimDirectory, shimFs, ShimFs, ShimDirectory, ShimFile,
+  ShimFileHandle, ShimStream, ShimDirectoryHandle, isShimFd, isShimInode, isShimDirectory,
+  type ShimFd, type ShimInode, type ShimDirectoryInode,
+} from './backends/shim';
+export {
+  OPFSDirectory, OPFSDirNode, OPFSFileNode, OPFSFileHandle, OPFSFs, opfsServerSource, OPFS_PROTOCOL,
+  type OPFSOpenOptions, type OPFSStats,
+} from './backends/browser';

@@ -14,17 +14,20 @@ import { pollSyscalls } from './syscalls/poll';
 import { hostClocks } from './syscalls/clock';
 import { procSyscalls } from './syscalls/proc';
 import { sockSyscalls } from './syscalls/sock';
+import { shimDescriptor, shimDirectory } from './backends/shim/install';
+import { isShimDirectory, isShimFd, type ShimDirectoryInode, type ShimFd } from './backends/shim/types';
 
-export type OutputOption = ((chunk: Uint8Array) => void) | StreamHandle;
-export type InputOption = Uint8Array | string | (() => Uint8Array | string | null) | StreamHandle;
+/** Stdio may also be a browser_wasi_shim `Fd` (ConsoleStdout, OpenFile, ...): see backends/shim. */
+export type OutputOption = ((chunk: Uint8Array) => void) | StreamHandle | ShimFd;
+export type InputOption = Uint8Array | string | (() => Uint8Array | string | null) | StreamHandle | ShimFd;
 
 export interface WASIOptions {
   /** argv, program name first. */
   args?: string[];
   /** The environment: exactly these variables. */
   env?: Record<string, string>;
-  /** Guest path -> directory (MemoryDirectory, NodeDirectory, ...), as fds 3, 4, ... in this order. */
-  preopens?: Record<string, DirectoryInode>;
+  /** Guest path -> directory (MemoryDirectory, NodeDirectory, ..., or a browser_wasi_shim PreopenDirectory / Directory), as fds 3, 4, ... in this order. */
+  preopens?: Record<string, DirectoryInode | ShimFd | ShimDirectoryInode>;
   /** fd 0: bytes, a string, a function returning the next chunk (null at the end), or a stream handle. Default: empty. */
   stdin?: InputOption;
   /** fd 1: a function given each chunk, or a stream handle. Default: the console. */
@@ -85,7 +88,7 @@ function refuseInherit(option: unknown, name: string): void {
   }
 }
 
-function inputHandle(input: InputOption | undefined): StreamHandle {
+function inputHandle(input: Exclude<InputOption, ShimFd> | undefined): StreamHandle {
   refuseInherit(input, 'stdin');
   if (input === undefined) return new BytesSource(new Uint8Array());
   if (typeof input === 'string') return new BytesSource(encodeString(input));
@@ -94,7 +97,7 @@ function inputHandle(input: InputOption | undefined): StreamHandle {
   return input;
 }
 
-function outputHandle(output: OutputOption | undefined, fd: 1 | 2): StreamHandle {
+function outputHandle(output: Exclude<OutputOption, ShimFd> | undefined, fd: 1 | 2): StreamHandle {
   refuseInherit(output, fd === 1 ? 'stdout' : 'stderr');
   if (output === undefined) return new CallbackSink(defaultOutput(fd));
   if (typeof output === 'function') return new CallbackSink(output);
@@ -126,11 +129,20 @@ export class WASI {
       renumber: options.renumber ?? 'strict',
       clocks: hostClocks,
     };
-    this.installStdio(0, inputHandle(options.stdin), true, false);
-    this.installStdio(1, outputHandle(options.stdout, 1), false, true);
-    this.installStdio(2, outputHandle(options.stderr, 2), false, true);
+    const { stdin, stdout, stderr } = options;
+    if (isShimFd(stdin)) this.table.insertAt(0, shimDescriptor(stdin, { readable: true, writable: false }));
+    else this.installStdio(0, inputHandle(stdin), true, false);
+    if (isShimFd(stdout)) this.table.insertAt(1, shimDescriptor(stdout, { readable: false, writable: true }));
+    else this.installStdio(1, outputHandle(stdout, 1), false, true);
+    if (isShimFd(stderr)) this.table.insertAt(2, shimDescriptor(stderr, { readable: false, writable: true }));
+    else this.installStdio(2, outputHandle(stderr, 2), false, true);
     let fd = 3;
-    for (const [path, dir] of Object.entries(options.preopens ?? {})) {
+    for (const [path, given] of Object.entries(options.preopens ?? {})) {
+      if (isShimFd(given)) {
+        this.table.insertAt(fd++, shimDescriptor(given, { preopenPath: path }));
+        continue;
+      }
+      const dir = isShimDirectory(given) ? shimDirectory(given) : given;
       const rights = rightsFor('directory', false, false);
       const desc = new OpenFileDescription(new OpenDirectory(dir), Filetype.DIRECTORY, 0, false, false);
       this.table.insertAt(fd++, new Descriptor(desc, rights.base, rights.inheriting, 0, path));

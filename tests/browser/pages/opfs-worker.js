@@ -1,0 +1,158 @@
+// The program's worker: runs wasm with OPFSDirectory preopens (OPFSDirectory.open starts
+// the OPFS server, a second worker). Commands come from opfs.html.
+import { DescriptorTable, Filetype, OpenFileDescription, OPFSDirectory, RIGHTS_FILE } from '/dist/esm/index.mjs';
+import { fromB64, hex, manifest, runFixture, runProgram } from './harness.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function fresh(name) {
+  const top = await navigator.storage.getDirectory();
+  await top.removeEntry(name, { recursive: true }).catch(() => undefined);
+  return OPFSDirectory.open(name);
+}
+
+/** Writes a manifest tree into an OPFS directory through the backend itself. */
+function fill(dir, tree) {
+  for (const [name, v] of Object.entries(tree)) {
+    if (typeof v.b64 === 'string') {
+      const h = dir.openFile(name, { read: false, write: true, create: true, exclusive: true, truncate: false });
+      h.write(fromB64(v.b64), 0);
+      h.close();
+    } else {
+      dir.mkdir(name);
+      fill(dir.lookup(name), v);
+    }
+  }
+}
+
+/** Reads a directory back through the backend: { name: hex | subtree }. */
+function readBack(dir) {
+  const out = {};
+  for (const e of dir.list().sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.filetype === Filetype.DIRECTORY) {
+      out[e.name] = readBack(dir.lookup(e.name));
+    } else {
+      const h = dir.openFile(e.name, { read: true, write: false, create: false, exclusive: false, truncate: false });
+      const bytes = new Uint8Array(h.size());
+      h.read(bytes, 0);
+      h.close();
+      out[e.name] = hex(bytes);
+    }
+  }
+  return out;
+}
+
+/** Reads a directory back through OPFS's own async API, not through refwasi. */
+async function readBackOPFS(handle) {
+  const entries = [];
+  for await (const entry of handle.entries()) entries.push(entry);
+  entries.sort(([a], [b]) => (a < b ? -1 : 1));
+  const out = {};
+  for (const [name, h] of entries) {
+    out[name] = h.kind === 'directory' ? await readBackOPFS(h) : hex(new Uint8Array(await (await h.getFile()).arrayBuffer()));
+  }
+  return out;
+}
+
+async function opfsPath(...parts) {
+  let h = await navigator.storage.getDirectory();
+  for (const p of parts) h = await h.getDirectoryHandle(p);
+  return h;
+}
+
+const commands = {
+  async suite() {
+    const mount = await fresh('suite');
+    const results = [];
+    for (const fx of await manifest()) {
+      mount.mkdir(fx.name);
+      const fxDir = mount.lookup(fx.name);
+      const preopens = {};
+      for (const [d, t] of Object.entries(fx.dirs)) {
+        fxDir.mkdir(d);
+        preopens[d] = fxDir.lookup(d);
+        fill(preopens[d], t);
+      }
+      const before = mount.stats();
+      const r = await runFixture(fx, preopens);
+      r.stats = { before, after: mount.stats() };
+      r.trees = {};
+      for (const [d, dir] of Object.entries(preopens)) r.trees[d] = readBack(dir);
+      results.push(r);
+    }
+    const final = mount.stats();
+    const doubleCloses = mount.doubleCloses;
+    const atUnmount = mount.unmount();
+    // What OPFS itself holds now, read without refwasi.
+    for (const r of results) {
+      r.opfsTrees = {};
+      for (const d of Object.keys(r.trees)) r.opfsTrees[d] = await readBackOPFS(await opfsPath('suite', r.name, d));
+    }
+    return { results, final, atUnmount, doubleCloses };
+  },
+
+  /** Dups and a second open of one file, with the server's counts after every step. */
+  async accounting() {
+    const mount = await fresh('accounting');
+    const steps = [];
+    const snap = (label) => steps.push({ label, ...mount.stats() });
+    const table = new DescriptorTable();
+    const opts = { read: true, write: true, create: true, exclusive: false, truncate: true };
+    const a = table.insert(new OpenFileDescription(mount.openFile('f.txt', opts), Filetype.REGULAR_FILE, 0, true, true), RIGHTS_FILE, 0);
+    const a1 = table.dup(a);
+    const a2 = table.dup(a, 10);
+    snap('open f.txt, dup it twice');
+    const b = table.insert(new OpenFileDescription(mount.openFile('f.txt', { ...opts, create: false, truncate: false }), Filetype.REGULAR_FILE, 0, true, true), RIGHTS_FILE, 0);
+    snap('open f.txt again');
+    table.get(a1).handle.write(encoder.encode('shared bytes'), 0);
+    const buf = new Uint8Array(12);
+    table.get(b).handle.read(buf, 0);
+    const seenBySecondOpen = decoder.decode(buf);
+    table.close(a);
+    snap('close the original');
+    table.close(a1);
+    snap('close dup 1');
+    table.renumber(a2, b);
+    snap('renumber dup 2 onto the second open');
+    table.close(b);
+    snap('close the last descriptor');
+    const unmounted = mount.unmount();
+    return { steps, seenBySecondOpen, doubleCloses: mount.doubleCloses, unmounted };
+  },
+
+  async fsops() {
+    const mount = await fresh('fsops');
+    const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'fsops', 'data'], { data: mount });
+    const stats = mount.stats();
+    const left = readBack(mount);
+    mount.unmount();
+    return { ...r, stats, left, doubleCloses: mount.doubleCloses };
+  },
+
+  async persistWrite(text) {
+    const mount = await fresh('persist');
+    mount.mkdir('sub');
+    const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'write', 'data/sub/note.txt', text], { data: mount });
+    const stats = mount.unmount();
+    return { ...r, stats };
+  },
+
+  async persistRead() {
+    const mount = await OPFSDirectory.open('persist');
+    const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'read', 'data/sub/note.txt'], { data: mount });
+    const tree = readBack(mount);
+    const stats = mount.unmount();
+    return { ...r, tree, stats };
+  },
+};
+
+self.onmessage = async (e) => {
+  const { id, cmd, arg } = e.data;
+  try {
+    if (!(cmd in commands)) throw new Error(`no command ${cmd}`);
+    self.postMessage({ id, ok: true, value: await commands[cmd](arg) });
+  } catch (err) {
+    self.postMessage({ id, ok: false, error: String(err && err.stack ? err.stack : err) });
+  }
+};
