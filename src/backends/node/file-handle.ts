@@ -14,6 +14,27 @@ export interface HostFdCounters {
   doubleCloseAttempts: number;
 }
 
+/** The soft RLIMIT_NOFILE of this process where the host tells it (Linux: /proc/self/limits), else null. */
+function softFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(hostFs.readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+  } catch {
+    // Not Linux (or no /proc): unknown.
+  }
+  return null;
+}
+
+/**
+ * The default cap on host fds held by NodeFileHandles: min(1024, soft RLIMIT_NOFILE - 64),
+ * so a guest can never use up the process's fds (64 stay for Node itself and the embedder).
+ * Where the limit can't be read, 1024 is assumed (Node raises its soft limit at start-up).
+ */
+export function defaultMaxHostFds(): number {
+  const soft = softFileLimit() ?? 1024;
+  return Math.max(1, Math.min(1024, soft - 64));
+}
+
 /**
  * Node's own checks would let a bad position through as something worse: -1 means "at the
  * fd's own offset" to readSync, and ftruncate clamps a negative length to 0.
@@ -30,12 +51,33 @@ function checkOffset(value: number): void {
 export class NodeFileHandle implements FileHandle {
   static readonly counters: HostFdCounters = { opened: 0, closed: 0, doubleCloseAttempts: 0 };
 
+  /**
+   * Most host fds all NodeFileHandles of this process may hold at once (every WASI object
+   * and preopen together: it is the process's budget). An open past it fails with ENFILE
+   * before the host is asked. Default: defaultMaxHostFds(). Embedders may set it.
+   */
+  static maxHostFds: number = defaultMaxHostFds();
+  private static held = 0;
+
+  /** Host fds NodeFileHandles hold right now. */
+  static get hostFdsHeld(): number {
+    return NodeFileHandle.held;
+  }
+
+  /** ENFILE if one more host fd would pass maxHostFds: called before the host opens anything. */
+  static assertRoom(): void {
+    if (NodeFileHandle.held >= NodeFileHandle.maxHostFds) {
+      fail(Errno.NFILE, `refwasi holds ${NodeFileHandle.held} host fds, its cap (NodeFileHandle.maxHostFds)`);
+    }
+  }
+
   readonly kind = 'file';
   private fd: number | null;
 
   constructor(fd: number, private readonly tree: NodeTree) {
     this.fd = fd;
     NodeFileHandle.counters.opened++;
+    NodeFileHandle.held++;
   }
 
   /** The fd, or BADF once closed: the number may already belong to another open file. */
@@ -138,6 +180,7 @@ export class NodeFileHandle implements FileHandle {
     const fd = this.fd;
     this.fd = null;
     NodeFileHandle.counters.closed++;
+    NodeFileHandle.held--;
     hostCall(() => hostFs.closeSync(fd));
   }
 }
