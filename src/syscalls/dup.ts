@@ -7,21 +7,28 @@ import type { Context } from './context';
 /**
  * The dup extension, in the WASIX ABI (import module `wasix_32v1`), with POSIX meaning:
  * dup clears CLOEXEC and shares the description (offset and status flags).
- * Out-pointers are checked before anything is created, so a bad pointer never leaks an fd.
+ * Checks come in the order every refwasi syscall keeps: argument values (EINVAL), then the
+ * descriptor (EBADF), then out-pointers (EFAULT), all before anything is created, so a bad
+ * pointer never leaks an fd.
  */
 export function dupSyscalls(ctx: Context) {
   return {
     fd_dup(fd: number, retPtr: number): number {
+      ctx.table.get(fd);
       ctx.mem.check(retPtr, 4);
       ctx.mem.setU32(retPtr, ctx.table.dup(fd));
       return Errno.SUCCESS;
     },
 
-    /** fcntl(F_DUPFD / F_DUPFD_CLOEXEC): lowest free fd >= min. Not POSIX dup2, despite the name. */
+    /**
+     * fcntl(F_DUPFD / F_DUPFD_CLOEXEC): lowest free fd >= min. Not POSIX dup2, despite the name.
+     * A min no fd can have (negative, or at or past maxDescriptors) is EINVAL, as Linux gives
+     * for F_DUPFD at or past RLIMIT_NOFILE.
+     */
     fd_dup2(fd: number, min: number, cloexec: number, retPtr: number): number {
-      ctx.table.get(fd);
       if (cloexec !== 0 && cloexec !== 1) fail(Errno.INVAL);
-      if (min < 0) fail(Errno.INVAL);
+      if (min < 0 || min >= ctx.table.maxDescriptors) fail(Errno.INVAL);
+      ctx.table.get(fd);
       ctx.mem.check(retPtr, 4);
       ctx.mem.setU32(retPtr, ctx.table.dup(fd, min, cloexec === 1));
       return Errno.SUCCESS;
@@ -34,8 +41,8 @@ export function dupSyscalls(ctx: Context) {
     },
 
     fd_fdflags_set(fd: number, flags: number): number {
-      const d = ctx.table.get(fd);
       if (flags & ~DescriptorFlags.CLOEXEC) fail(Errno.INVAL);
+      const d = ctx.table.get(fd);
       d.fdflags = flags;
       return Errno.SUCCESS;
     },
