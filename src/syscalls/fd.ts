@@ -39,7 +39,11 @@ function fileOf(desc: OpenFileDescription) {
   return h;
 }
 
-function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number): number {
+/**
+ * fd_seek and fd_tell. Like every syscall, checks the fd first, then memory (the out-pointer,
+ * before the offset moves), then the operation (a negative or too large target).
+ */
+function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number, outPtr: number): number {
   // What the fd is decides first: a directory has no offset to move (EBADF, as wasmtime and
   // the official directory_seek test expect), whatever rights it was asked to carry.
   const kind = ctx.table.get(fd).handle.kind;
@@ -48,6 +52,7 @@ function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: 
   const desc = descriptor(ctx, fd, rights).description;
   const h = desc.handle;
   if (h.kind !== 'file') return fail(Errno.BADF);
+  ctx.mem.check(outPtr, 8);
   let base: number;
   switch (whence) {
     case Whence.SET: base = 0; break;
@@ -82,6 +87,8 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_pread(fd: number, iovs: number, iovsLen: number, offset: bigint, nreadPtr: number): number {
+      // A pipe or stdio has no positions: ESPIPE (POSIX), before any question of rights.
+      if (ctx.table.get(fd).handle.kind === 'stream') fail(Errno.SPIPE);
       const d = descriptor(ctx, fd, Rights.FD_READ | Rights.FD_SEEK);
       const m = mem();
       m.check(nreadPtr, 4);
@@ -90,6 +97,7 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number {
+      if (ctx.table.get(fd).handle.kind === 'stream') fail(Errno.SPIPE);
       const d = descriptor(ctx, fd, Rights.FD_WRITE | Rights.FD_SEEK);
       const m = mem();
       m.check(nwrittenPtr, 4);
@@ -98,16 +106,16 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_seek(fd: number, offset: bigint, whence: number, newOffsetPtr: number): number {
-      mem().check(newOffsetPtr, 8);
+      // A bad whence is EINVAL before the fd is looked at (argument values come first).
+      if (whence !== Whence.SET && whence !== Whence.CUR && whence !== Whence.END) fail(Errno.INVAL);
       // Only "where am I" is a tell; anything else needs the seek right.
       const isTell = whence === Whence.CUR && offset === 0n;
-      mem().setU64(newOffsetPtr, seek(ctx, fd, offset, whence, isTell ? Rights.FD_TELL : Rights.FD_SEEK));
+      mem().setU64(newOffsetPtr, seek(ctx, fd, offset, whence, isTell ? Rights.FD_TELL : Rights.FD_SEEK, newOffsetPtr));
       return Errno.SUCCESS;
     },
 
     fd_tell(fd: number, offsetPtr: number): number {
-      mem().check(offsetPtr, 8);
-      mem().setU64(offsetPtr, seek(ctx, fd, 0n, Whence.CUR, Rights.FD_TELL));
+      mem().setU64(offsetPtr, seek(ctx, fd, 0n, Whence.CUR, Rights.FD_TELL, offsetPtr));
       return Errno.SUCCESS;
     },
 
@@ -134,8 +142,8 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_fdstat_set_flags(fd: number, flags: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_FDSTAT_SET_FLAGS);
       if (flags & ~FDFLAGS_ALL) fail(Errno.INVAL);
+      const d = descriptor(ctx, fd, Rights.FD_FDSTAT_SET_FLAGS);
       // Status flags belong to the description: every dup sees the change.
       d.description.flags = flags;
       return Errno.SUCCESS;
@@ -168,8 +176,8 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, flags: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_FILESTAT_SET_TIMES);
       const [a, m] = timeUpdates(atim, mtim, flags);
+      const d = descriptor(ctx, fd, Rights.FD_FILESTAT_SET_TIMES);
       const h = d.handle;
       if (h.kind === 'file') h.setTimes(a, m);
       else if (h.kind === 'directory') h.dir.setTimes(a, m);
@@ -178,8 +186,8 @@ export function fdSyscalls(ctx: Context) {
     },
 
     fd_advise(fd: number, offset: bigint, len: bigint, advice: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_ADVISE);
       if (advice < Advice.NORMAL || advice > Advice.NOREUSE) fail(Errno.INVAL);
+      const d = descriptor(ctx, fd, Rights.FD_ADVISE);
       const h = fileOf(d.description);
       h.advise(toNumber(offset), toNumber(len), advice);
       return Errno.SUCCESS;
@@ -233,6 +241,8 @@ export function fdSyscalls(ctx: Context) {
       if (d.preopenPath === null) fail(Errno.NOTDIR);
       const name = encodeString(d.preopenPath);
       if (pathLen >>> 0 < name.byteLength) fail(Errno.NAMETOOLONG);
+      // The buffer the guest declared is checked whole, as every buffer is.
+      mem().check(pathPtr, pathLen >>> 0);
       mem().write(pathPtr, name);
       return Errno.SUCCESS;
     },
