@@ -1,4 +1,4 @@
-import { Errno, Fdflags, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights } from '../abi/constants';
+import { Errno, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights } from '../abi/constants';
 import { fail } from '../abi/errors';
 import { encodeString } from '../abi/memory';
 import { OpenDirectory } from '../backends/directory-handle';
@@ -28,8 +28,14 @@ function readPath(ctx: Context, ptr: number, len: number): string {
   return ctx.mem.string(ptr, len >>> 0);
 }
 
+/**
+ * Every path call checks in one order: the descriptor (EBADF, ENOTDIR, rights), then guest
+ * memory (each pointer in parameter order: EFAULT, EILSEQ), and only then resolves anything.
+ * Calls with two descriptors or two paths check both descriptors, then both paths.
+ */
 function resolveAt(ctx: Context, fd: number, rights: number, ptr: number, len: number, follow: boolean): Resolved {
-  return resolvePath(dirOf(ctx, fd, rights), readPath(ctx, ptr, len), follow);
+  const dir = dirOf(ctx, fd, rights);
+  return resolvePath(dir, readPath(ctx, ptr, len), follow);
 }
 
 /** For calls that create, remove or rename the last name: a final symlink is never followed. */
@@ -58,19 +64,21 @@ export function pathSyscalls(ctx: Context) {
       if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
       const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
       if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
+      const create = (oflags & Oflags.CREAT) !== 0;
+      if (create && !(dirDesc.rightsBase & Rights.PATH_CREATE_FILE)) fail(Errno.NOTCAPABLE);
+      const path = readPath(ctx, pathPtr, pathLen);
       ctx.mem.check(fdPtr, 4);
       // EMFILE before anything is created or truncated: a failed open leaves no trace (POSIX).
       ctx.table.checkRoom();
-      const create = (oflags & Oflags.CREAT) !== 0;
       const exclusive = create && (oflags & Oflags.EXCL) !== 0;
       const wantDir = (oflags & Oflags.DIRECTORY) !== 0;
-      if (create && !(dirDesc.rightsBase & Rights.PATH_CREATE_FILE)) fail(Errno.NOTCAPABLE);
       const base = rightsFromU64(rightsBase);
       const read = (base & (Rights.FD_READ | Rights.FD_READDIR)) !== 0;
-      const write = (base & WRITE_RIGHTS) !== 0 || (fdflags & Fdflags.APPEND) !== 0;
+      // APPEND says where writes go, not that there are any: O_RDONLY|O_APPEND is read-only (Linux).
+      const write = (base & WRITE_RIGHTS) !== 0;
       // O_CREAT|O_EXCL never follows a final symlink: an existing link is EEXIST.
       const follow = (dirflags & Lookupflags.SYMLINK_FOLLOW) !== 0 && !exclusive;
-      const r = resolvePath(dirDesc.handle.dir, readPath(ctx, pathPtr, pathLen), follow);
+      const r = resolvePath(dirDesc.handle.dir, path, follow);
 
       let handle: Handle;
       let filetype: Filetype;
@@ -152,8 +160,12 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
-      const from = resolveNameAt(ctx, fd, Rights.PATH_RENAME_SOURCE, oldPtr, oldLen);
-      const to = resolveNameAt(ctx, newFd, Rights.PATH_RENAME_TARGET, newPtr, newLen);
+      const fromDir = dirOf(ctx, fd, Rights.PATH_RENAME_SOURCE);
+      const toDir = dirOf(ctx, newFd, Rights.PATH_RENAME_TARGET);
+      const fromPath = readPath(ctx, oldPtr, oldLen);
+      const toPath = readPath(ctx, newPtr, newLen);
+      const from = resolvePath(fromDir, fromPath, false, true);
+      const to = resolvePath(toDir, toPath, false, true);
       const fromName = named(from, Errno.BUSY);
       const toName = named(to, Errno.BUSY);
       if (from.inode === null) fail(Errno.NOENT);
@@ -170,8 +182,12 @@ export function pathSyscalls(ctx: Context) {
 
     path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
       const follow = (oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0;
-      const from = resolveAt(ctx, oldFd, Rights.PATH_LINK_SOURCE, oldPtr, oldLen, follow);
-      const to = resolveNameAt(ctx, newFd, Rights.PATH_LINK_TARGET, newPtr, newLen);
+      const fromDir = dirOf(ctx, oldFd, Rights.PATH_LINK_SOURCE);
+      const toDir = dirOf(ctx, newFd, Rights.PATH_LINK_TARGET);
+      const fromPath = readPath(ctx, oldPtr, oldLen);
+      const toPath = readPath(ctx, newPtr, newLen);
+      const from = resolvePath(fromDir, fromPath, follow);
+      const to = resolvePath(toDir, toPath, false, true);
       if (from.inode === null) fail(Errno.NOENT);
       if (from.inode.kind === 'directory') fail(Errno.PERM);
       const toName = named(to, Errno.EXIST);
@@ -183,12 +199,13 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_symlink(oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number): number {
-      const target = readPath(ctx, oldPtr, oldLen);
       const dir = dirOf(ctx, fd, Rights.PATH_SYMLINK);
+      const target = readPath(ctx, oldPtr, oldLen);
+      const path = readPath(ctx, newPtr, newLen);
       // Refused when made, not only when followed (cap-std, so wasmtime, does the same): on a
       // real filesystem another host program could follow the link out of the sandbox.
       if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink target');
-      const r = resolvePath(dir, readPath(ctx, newPtr, newLen), false, true);
+      const r = resolvePath(dir, path, false, true);
       const name = named(r, Errno.EXIST);
       // "file/" names a directory that a regular file cannot be: ENOTDIR, as Linux and the
       // official path_symlink_trailing_slashes test have it (an existing directory is EEXIST).
@@ -201,22 +218,28 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_readlink(fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, bufusedPtr: number): number {
-      const r = resolveAt(ctx, fd, Rights.PATH_READLINK, pathPtr, pathLen, false);
+      const dir = dirOf(ctx, fd, Rights.PATH_READLINK);
+      const path = readPath(ctx, pathPtr, pathLen);
+      bufLen >>>= 0;
+      ctx.mem.check(buf, bufLen);
+      ctx.mem.check(bufusedPtr, 4);
+      const r = resolvePath(dir, path, false);
       if (r.inode === null) fail(Errno.NOENT);
       if (r.inode.kind !== 'symlink') fail(Errno.INVAL);
-      ctx.mem.check(bufusedPtr, 4);
       const target = encodeString(r.inode.readlink());
       // Truncated to the buffer, as readlink(2) does.
-      const n = Math.min(target.byteLength, bufLen >>> 0);
+      const n = Math.min(target.byteLength, bufLen);
       ctx.mem.write(buf, target.subarray(0, n));
       ctx.mem.setU32(bufusedPtr, n);
       return Errno.SUCCESS;
     },
 
     path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, ptr: number): number {
-      const r = resolveAt(ctx, fd, Rights.PATH_FILESTAT_GET, pathPtr, pathLen, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
-      if (r.inode === null) fail(Errno.NOENT);
+      const dir = dirOf(ctx, fd, Rights.PATH_FILESTAT_GET);
+      const path = readPath(ctx, pathPtr, pathLen);
       ctx.mem.check(ptr, 64);
+      const r = resolvePath(dir, path, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+      if (r.inode === null) fail(Errno.NOENT);
       writeFilestat(ctx.mem, ptr, r.inode.stat());
       return Errno.SUCCESS;
     },
