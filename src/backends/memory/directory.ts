@@ -7,14 +7,18 @@ import { MemoryFs } from './fs';
 
 export class MemorySymlink extends MemoryInode {
   readonly kind = 'symlink';
+  /** The target's bytes count against the filesystem's byte budget while the link exists. */
+  readonly size: number;
   constructor(fs: MemoryFs, readonly target: string) {
     super(fs);
+    this.size = new TextEncoder().encode(target).byteLength;
+    fs.charge(this.size);
   }
   readlink(): string {
     return this.target;
   }
   stat(): FileStat {
-    return this.statAs(Filetype.SYMBOLIC_LINK, new TextEncoder().encode(this.target).byteLength);
+    return this.statAs(Filetype.SYMBOLIC_LINK, this.size);
   }
 }
 
@@ -60,8 +64,13 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     this.mtim = this.ctim = nowNs();
   }
 
-  /** Adds an entry (the name is known to be free). */
-  private add(name: string, node: MemoryNode): void {
+  /**
+   * Adds an entry (the name is known to be free). A new entry counts against the entry budget
+   * (ENOSPC before anything changes); one `moving` here from elsewhere was counted already.
+   * Public for MemoryDirectory.from, which builds trees through it.
+   */
+  add(name: string, node: MemoryNode, moving = false): void {
+    if (!moving) this.fs.countEntries(1);
     this.entries.set(name, node);
     if (node instanceof MemoryDir) {
       node.parent = this;
@@ -70,7 +79,8 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     this.touch();
   }
 
-  private drop(name: string, node: MemoryNode): void {
+  private drop(name: string, node: MemoryNode, moving = false): void {
+    if (!moving) this.fs.countEntries(-1);
     this.entries.delete(name);
     if (node instanceof MemoryDir) {
       node.parent = null;
@@ -84,8 +94,9 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (node === undefined) {
       if (!options.create) fail(Errno.NOENT);
       this.checkLive();
+      this.fs.countEntries(1); // ENOSPC before a file exists
       node = new MemoryFile(this.fs);
-      this.add(name, node);
+      this.add(name, node, true);
     } else if (options.create && options.exclusive) {
       fail(Errno.EXIST);
     }
@@ -121,7 +132,15 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   symlink(target: string, name: string): void {
     if (this.entries.has(name)) fail(Errno.EXIST);
     this.checkLive();
-    this.add(name, new MemorySymlink(this.fs, target));
+    this.fs.countEntries(1);
+    let link: MemorySymlink;
+    try {
+      link = new MemorySymlink(this.fs, target);
+    } catch (e) {
+      this.fs.countEntries(-1);
+      throw e;
+    }
+    this.add(name, link, true);
   }
 
   link(name: string, toDir: DirectoryInode, toName: string): void {
@@ -131,9 +150,9 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     if (node.kind === 'directory') fail(Errno.PERM);
     if (dest.entries.has(toName)) fail(Errno.EXIST);
     dest.checkLive();
+    dest.add(toName, node);
     node.nlink++;
     node.ctim = nowNs();
-    dest.add(toName, node);
   }
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
@@ -158,8 +177,8 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
       unlinked(existing);
       if (existing instanceof MemoryDir) existing.removed = true;
     }
-    this.drop(name, node);
-    dest.add(toName, node);
+    this.drop(name, node, true);
+    dest.add(toName, node, true);
     node.ctim = nowNs();
   }
 }
@@ -175,4 +194,5 @@ function unlinked(node: MemoryNode): void {
   node.nlink--;
   node.ctim = nowNs();
   if (node instanceof MemoryFile && node.nlink === 0 && node.handles === 0) node.release();
+  if (node instanceof MemorySymlink && node.nlink === 0) node.fs.charge(-node.size);
 }

@@ -2,11 +2,18 @@ import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 
 export interface MemoryFsOptions {
-  /** Most bytes all files together may hold; a write past it is ENOSPC. */
+  /** Most bytes all files (and symlink targets) together may hold; a write past it is ENOSPC. */
   maxBytes?: number;
+  /**
+   * Most directory entries (files, directories, symlinks, hard links) the filesystem may hold;
+   * one more is ENOSPC, as a disk out of inodes. Empty files and directories hold no bytes,
+   * so without this a guest could fill the host's memory with names.
+   */
+  maxEntries?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 1 << 30;
+export const DEFAULT_MAX_ENTRIES = 1 << 20;
 
 /**
  * State shared by every inode of one in-memory filesystem: inode numbers, the byte budget,
@@ -16,13 +23,16 @@ export class MemoryFs {
   readonly dev = 1n;
   private nextIno = 1n;
   readonly maxBytes: number;
+  readonly maxEntries: number;
   bytesUsed = 0;
+  entries = 0;
   openHandles = 0;
   handlesOpened = 0;
   doubleCloses = 0;
 
   constructor(options: MemoryFsOptions = {}) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   }
 
   allocIno(): bigint {
@@ -33,5 +43,11 @@ export class MemoryFs {
   charge(delta: number): void {
     if (delta > 0 && this.bytesUsed + delta > this.maxBytes) fail(Errno.NOSPC);
     this.bytesUsed += delta;
+  }
+
+  /** Accounts for entries made (or removed, negative); ENOSPC past the entry budget. */
+  countEntries(delta: number): void {
+    if (delta > 0 && this.entries + delta > this.maxEntries) fail(Errno.NOSPC);
+    this.entries += delta;
   }
 }

@@ -47,9 +47,9 @@ function fill(dir: MemoryDir, tree: Tree): void {
     }
     if (typeof value === 'string' || value instanceof Uint8Array) {
       const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-      dir.entries.set(name, new MemoryFile(dir.fs, bytes));
+      dir.add(name, new MemoryFile(dir.fs, bytes));
     } else if (isSymlinkSpec(value)) {
-      dir.entries.set(name, new MemorySymlink(dir.fs, value.symlink));
+      dir.add(name, new MemorySymlink(dir.fs, value.symlink));
     } else {
       dir.mkdir(name);
       fill(dir.entries.get(name) as MemoryDir, value as Tree);
