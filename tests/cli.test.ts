@@ -102,6 +102,12 @@ describe('refwasi run', () => {
     expect(r.stderr.toString()).toBe('');
   });
 
+  it('a read of stdin waits for a slow writer instead of failing with EAGAIN', () => {
+    const pipeline = `(sleep 0.3; echo first; sleep 0.3; echo second) | "${process.execPath}" "${BIN}" run "${PROBE}" cat`;
+    const r = spawnSync('sh', ['-c', pipeline], { encoding: 'utf8' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'first\nsecond\n', stderr: '' });
+  });
+
   it('--dir HOST::GUEST preopens a real directory under the guest name', () => {
     fs.mkdirSync(path.join(tmp, 'sub'));
     fs.writeFileSync(path.join(tmp, 'a.txt'), 'alpha\n');
