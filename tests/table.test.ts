@@ -443,3 +443,12 @@ describe('references and exactly-once close', () => {
     expect(t.insert(desc(), 0, 0)).toBe(0);
   });
 });
+
+describe('maxDescriptors option', () => {
+  it('refuses values that are not a usable fd limit', () => {
+    for (const bad of [0, 2, -1, 1.5, NaN, Infinity, 2 ** 31 + 1]) {
+      expect(() => new DescriptorTable({ maxDescriptors: bad })).toThrow(RangeError);
+    }
+    expect(new DescriptorTable({ maxDescriptors: 3 }).maxDescriptors).toBe(3);
+  });
+});

@@ -44,7 +44,12 @@ export class DescriptorTable {
   readonly maxDescriptors: number;
 
   constructor(options: TableOptions = {}) {
-    this.maxDescriptors = options.maxDescriptors ?? DEFAULT_MAX_DESCRIPTORS;
+    const max = options.maxDescriptors ?? DEFAULT_MAX_DESCRIPTORS;
+    // fd numbers are i32 in the ABI; the slot array is as long as the highest fd in use.
+    if (!Number.isInteger(max) || max < 3 || max > 2 ** 31) {
+      throw new RangeError(`maxDescriptors must be an integer from 3 to 2^31, not ${max}`);
+    }
+    this.maxDescriptors = max;
   }
 
   get size(): number {
