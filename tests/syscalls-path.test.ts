@@ -732,3 +732,17 @@ describe('every path call: bad fds and bad path pointers', () => {
 it('Errno names used here exist', () => {
   expect(Errno.NOTCAPABLE).toBe(76);
 });
+
+describe('lookupflags', () => {
+  it('an unknown lookupflags bit is EINVAL for every call that takes lookupflags, and nothing changes', () => {
+    const h = new Harness({ 'f.txt': 'x' });
+    const [p, pl] = h.put('f.txt');
+    const [q, ql] = h.put('g.txt');
+    const out = h.alloc(64);
+    expect(E(h.p.path_open(3, 2, p, pl, Oflags.CREAT, 0n, 0n, 0, out))).toBe(E(Errno.INVAL));
+    expect(E(h.p.path_filestat_get(3, 2, p, pl, out))).toBe(E(Errno.INVAL));
+    expect(E(h.p.path_filestat_set_times(3, 2, p, pl, 0n, 0n, 0))).toBe(E(Errno.INVAL));
+    expect(E(h.p.path_link(3, 2, p, pl, 3, q, ql))).toBe(E(Errno.INVAL));
+    expect(Object.keys(h.root.toTree())).toEqual(['f.txt']);
+  });
+});

@@ -50,6 +50,12 @@ function named(r: Resolved, errno: Errno): string {
   return r.name;
 }
 
+/** Decodes lookupflags: SYMLINK_FOLLOW or nothing; any other bit is EINVAL (as wasmtime's decoding). */
+function follows(flags: number): boolean {
+  if (flags & ~Lookupflags.SYMLINK_FOLLOW) fail(Errno.INVAL);
+  return flags === Lookupflags.SYMLINK_FOLLOW;
+}
+
 function sameFs(a: DirectoryInode, b: DirectoryInode): void {
   if (a.fs !== b.fs) fail(Errno.XDEV);
 }
@@ -77,7 +83,7 @@ export function pathSyscalls(ctx: Context) {
       // APPEND says where writes go, not that there are any: O_RDONLY|O_APPEND is read-only (Linux).
       const write = (base & WRITE_RIGHTS) !== 0;
       // O_CREAT|O_EXCL never follows a final symlink: an existing link is EEXIST.
-      const follow = (dirflags & Lookupflags.SYMLINK_FOLLOW) !== 0 && !exclusive;
+      const follow = follows(dirflags) && !exclusive;
       const r = resolvePath(dirDesc.handle.dir, path, follow);
 
       let handle: Handle;
@@ -181,7 +187,7 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
-      const follow = (oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0;
+      const follow = follows(oldFlags);
       const fromDir = dirOf(ctx, oldFd, Rights.PATH_LINK_SOURCE);
       const toDir = dirOf(ctx, newFd, Rights.PATH_LINK_TARGET);
       const fromPath = readPath(ctx, oldPtr, oldLen);
@@ -238,7 +244,7 @@ export function pathSyscalls(ctx: Context) {
       const dir = dirOf(ctx, fd, Rights.PATH_FILESTAT_GET);
       const path = readPath(ctx, pathPtr, pathLen);
       ctx.mem.check(ptr, 64);
-      const r = resolvePath(dir, path, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+      const r = resolvePath(dir, path, follows(flags));
       if (r.inode === null) fail(Errno.NOENT);
       writeFilestat(ctx.mem, ptr, r.inode.stat());
       return Errno.SUCCESS;
@@ -246,7 +252,7 @@ export function pathSyscalls(ctx: Context) {
 
     path_filestat_set_times(fd: number, flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, fstflags: number): number {
       const [a, m] = timeUpdates(atim, mtim, fstflags);
-      const r = resolveAt(ctx, fd, Rights.PATH_FILESTAT_SET_TIMES, pathPtr, pathLen, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+      const r = resolveAt(ctx, fd, Rights.PATH_FILESTAT_SET_TIMES, pathPtr, pathLen, follows(flags));
       if (r.inode === null) fail(Errno.NOENT);
       r.inode.setTimes(a, m);
       return Errno.SUCCESS;
