@@ -9,7 +9,7 @@ import type * as ShimModule from '@bjorn3/browser_wasi_shim';
 import { Errno, Filetype, MemoryDirectory, Oflags, Rights, shimFs, ShimWASI, WASI } from '../src';
 
 function loadShim(): typeof ShimModule {
-  const entry = require.resolve('@bjorn3/browser_wasi_shim').replace(/index\.js$/, 'index.js');
+  const entry = require.resolve('@bjorn3/browser_wasi_shim');
   const out = buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', platform: 'neutral', write: false, logLevel: 'silent' });
   const mod = { exports: {} as Record<string, unknown> };
   new Function('module', 'exports', out.outputFiles[0].text)(mod, mod.exports);
