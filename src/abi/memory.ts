@@ -30,11 +30,18 @@ export class GuestMemory {
     }
   }
 
-  /** Checks that [ptr, ptr+len) lies inside memory; returns the current byte view. */
+  /**
+   * Checks that [ptr, ptr+len) lies inside memory; returns the current byte view.
+   * Every syscall comes through here, so it avoids two slow reads: memory.buffer (a host
+   * getter) is read again only when the view we hold cannot answer, since growing a
+   * non-shared memory detaches the old buffer (the view reads as empty) and growing a shared
+   * one leaves it valid but short; and V8 inlines a Uint8Array's `length`, not its
+   * `byteLength` (about 20 ns a read on Node 20).
+   */
   check(ptr: number, len: number): Uint8Array {
-    this.refresh();
     ptr >>>= 0;
-    if (len < 0 || ptr + len > this.bytes.byteLength) throw EFAULT();
+    if (this.bytes.length === 0 || ptr + len > this.bytes.length) this.refresh();
+    if (len < 0 || ptr + len > this.bytes.length) throw EFAULT();
     return this.bytes;
   }
 
@@ -90,8 +97,8 @@ export class GuestMemory {
     for (let i = 0; i < count; i++, base += 8) {
       const buf = this.view.getUint32(base, true);
       const len = this.view.getUint32(base + 4, true);
-      if (buf + len > bytes.byteLength) throw EFAULT();
-      out[i] = bytes.subarray(buf, buf + len);
+      if (buf + len > bytes.length) this.check(buf, len); // a shared memory may have grown since
+      out[i] = this.bytes.subarray(buf, buf + len);
     }
     return out;
   }
