@@ -67,6 +67,7 @@ export function pathSyscalls(ctx: Context) {
       rightsBase: bigint, _rightsInheriting: bigint, fdflags: number, fdPtr: number,
     ): number {
       if (oflags & ~OFLAGS_ALL || fdflags & ~FDFLAGS_ALL) fail(Errno.INVAL);
+      const followFinal = follows(dirflags);
       if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
       const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
       if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
@@ -83,7 +84,7 @@ export function pathSyscalls(ctx: Context) {
       // APPEND says where writes go, not that there are any: O_RDONLY|O_APPEND is read-only (Linux).
       const write = (base & WRITE_RIGHTS) !== 0;
       // O_CREAT|O_EXCL never follows a final symlink: an existing link is EEXIST.
-      const follow = follows(dirflags) && !exclusive;
+      const follow = followFinal && !exclusive;
       const r = resolvePath(dirDesc.handle.dir, path, follow);
 
       let handle: Handle;
@@ -241,10 +242,11 @@ export function pathSyscalls(ctx: Context) {
     },
 
     path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, ptr: number): number {
+      const follow = follows(flags);
       const dir = dirOf(ctx, fd, Rights.PATH_FILESTAT_GET);
       const path = readPath(ctx, pathPtr, pathLen);
       ctx.mem.check(ptr, 64);
-      const r = resolvePath(dir, path, follows(flags));
+      const r = resolvePath(dir, path, follow);
       if (r.inode === null) fail(Errno.NOENT);
       writeFilestat(ctx.mem, ptr, r.inode.stat());
       return Errno.SUCCESS;
