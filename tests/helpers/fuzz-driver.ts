@@ -689,6 +689,7 @@ const SPECS: Record<string, Spec> = {
   path_filestat_get: {
     sig: ['i32', 'i32', 'i32', 'i32', 'i32'],
     gen: (g) => [g.fd(true), g.flags(1), ...g.path(), g.ptr(64, 8)],
+    badValue: (p) => badLookupflags(p.a[1]),
     fds: fdArg(0, dirNeeds(R.PATH_FILESTAT_GET)),
     memory: (p) => [pathRegions(p, 2, 3), { kind: 'region', ptr: u(p.a[4]), len: 64 }],
     outputs: (p) => [{ ptr: u(p.a[4]), len: 64 }],
@@ -696,13 +697,14 @@ const SPECS: Record<string, Spec> = {
   path_filestat_set_times: {
     sig: ['i32', 'i32', 'i32', 'i32', 'i64', 'i64', 'i32'],
     gen: (g) => [g.fd(true), g.flags(1), ...g.path(), g.i64(), g.i64(), g.flags(FSTFLAGS_ALL)],
-    badValue: (p) => badFstflags(s32(p.a[6])),
+    badValue: (p) => badLookupflags(p.a[1]) || badFstflags(s32(p.a[6])),
     fds: fdArg(0, dirNeeds(R.PATH_FILESTAT_SET_TIMES)),
     memory: (p) => [pathRegions(p, 2, 3)],
   },
   path_link: {
     sig: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
     gen: (g) => { const [op, ol] = g.path(); const [np, nl] = g.path(); return [g.fd(true), g.flags(1), op, ol, g.fd(true), np, nl]; },
+    badValue: (p) => badLookupflags(p.a[1]),
     fds: (p) => [
       { fd: s32(p.a[0]), unsuitable: dirNeeds(R.PATH_LINK_SOURCE) },
       { fd: s32(p.a[4]), unsuitable: dirNeeds(R.PATH_LINK_TARGET) },
@@ -722,7 +724,7 @@ const SPECS: Record<string, Spec> = {
       const [pp, pl] = g.path();
       return [fd, sane ? 1 : g.flags(1), pp, pl, oflags, rights(), rights(), fdflags, sane ? g.inBounds(4, 4) : g.ptr(4, 4)];
     },
-    badValue: (p) => (s32(p.a[4]) & ~OFLAGS_ALL) !== 0 || (s32(p.a[7]) & ~FDFLAGS_ALL) !== 0,
+    badValue: (p) => badLookupflags(p.a[1]) || (s32(p.a[4]) & ~OFLAGS_ALL) !== 0 || (s32(p.a[7]) & ~FDFLAGS_ALL) !== 0,
     fds: fdArg(0, dirNeeds(R.PATH_OPEN)),
     memory: (p) => [pathRegions(p, 2, 3), { kind: 'region', ptr: u(p.a[8]), len: 4 }],
     outputs: (p) => [{ ptr: u(p.a[8]), len: 4 }],
@@ -860,6 +862,11 @@ const SPECS: Record<string, Spec> = {
     creates: (p) => ({ count: 2, ptrs: Math.abs(u(p.a[0]) - u(p.a[1])) < 4 ? [u(p.a[1])] : [u(p.a[0]), u(p.a[1])] }),
   },
 };
+
+/** lookupflags has one bit, SYMLINK_FOLLOW; any other is EINVAL (wasmtime's argument decoding). */
+function badLookupflags(f: number | bigint): boolean {
+  return (s32(f) & ~1) !== 0;
+}
 
 function badFstflags(f: number): boolean {
   if (f & ~FSTFLAGS_ALL) return true;
