@@ -61,7 +61,13 @@ export class GuestMemory {
   setU32(ptr: number, v: number): void { this.check(ptr, 4); this.view.setUint32(ptr >>> 0, v, true); }
   setU64(ptr: number, v: bigint | number): void {
     this.check(ptr, 8);
-    this.view.setBigUint64(ptr >>> 0, typeof v === 'bigint' ? v : BigInt(v), true);
+    if (typeof v === 'bigint') {
+      this.view.setBigUint64(ptr >>> 0, v, true);
+    } else {
+      // A safe integer (offsets, sizes, rights) in two halves, without making a BigInt.
+      this.view.setUint32(ptr >>> 0, v >>> 0, true);
+      this.view.setUint32((ptr >>> 0) + 4, Math.floor(v / 0x100000000) >>> 0, true);
+    }
   }
 
   /** Reads a UTF-8 string; invalid UTF-8 is EILSEQ. Shared memory is copied first (TextDecoder refuses shared views). */

@@ -60,11 +60,13 @@ function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: 
     case Whence.END: base = h.size(); break;
     default: return fail(Errno.INVAL);
   }
-  const target = BigInt(base) + BigInt.asIntN(64, offset);
-  if (target < 0n) fail(Errno.INVAL);
-  if (target > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.OVERFLOW);
-  desc.offset = Number(target);
-  return desc.offset;
+  // In doubles, without BigInt arithmetic: a sum that should be at most 2^53 - 1 is exact,
+  // and an offset past +-2^53 rounds but stays past, so both checks still hold.
+  const target = base + Number(BigInt.asIntN(64, offset));
+  if (target < 0) fail(Errno.INVAL);
+  if (target > Number.MAX_SAFE_INTEGER) fail(Errno.OVERFLOW);
+  desc.offset = target;
+  return target;
 }
 
 export function fdSyscalls(ctx: Context) {
