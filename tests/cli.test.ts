@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { Errno } from '../src/abi/constants';
 
 const ROOT = path.join(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'refwasi.js');
+/** bin/refwasi.js with the dist/ it loads, copied once built (see beforeAll). */
+let BIN = path.join(ROOT, 'bin', 'refwasi.js');
+let installed: string;
 const PROBE = path.join(ROOT, 'tests', 'wasm', 'cli_probe.wasm');
 const SUITE = path.join(ROOT, 'fixtures', 'testsuite');
 
@@ -37,7 +39,17 @@ beforeAll(() => {
   if (npmStart.status !== 0 || !fs.existsSync(path.join(ROOT, 'dist', 'cjs', 'cli.js'))) {
     throw new Error(`npm start failed (${npmStart.status}):\n${npmStart.stdout}\n${npmStart.stderr}`);
   }
+  // The tests run the command from a copy of bin/ and dist/ as just built, so another build of
+  // the checkout (which empties dist/ first) cannot pull it from under them.
+  installed = fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-cli-bin-'));
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(installed, 'bin'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'dist', 'cjs'), path.join(installed, 'dist', 'cjs'), { recursive: true });
+  BIN = path.join(installed, 'bin', 'refwasi.js');
 }, 120_000);
+
+afterAll(() => {
+  if (installed) fs.rmSync(installed, { recursive: true, force: true });
+});
 
 beforeEach(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-cli-')));
@@ -71,7 +83,8 @@ describe('npm and bin', () => {
     expect(pkg.bin).toEqual({ refwasi: './bin/refwasi.js' });
     expect(pkg.scripts.start).toMatch(/node bin\/refwasi\.js run$/);
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'bin']));
-    expect(fs.readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(fs.readFileSync(path.join(ROOT, 'bin', 'refwasi.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(fs.readFileSync(BIN)).toEqual(fs.readFileSync(path.join(ROOT, 'bin', 'refwasi.js')));
   });
 });
 
