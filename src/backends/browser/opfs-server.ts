@@ -69,7 +69,7 @@ export function opfsServerMain(P: Protocol): void {
   const atomics = Atomics as unknown as {
     waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
   };
-  const useWaitAsync = typeof atomics.waitAsync === 'function';
+  let useWaitAsync = typeof atomics.waitAsync === 'function';
 
   let i32: Int32Array;
   let f64: Float64Array;
@@ -500,12 +500,13 @@ export function opfsServerMain(P: Protocol): void {
   }
 
   scope.onmessage = (e) => {
-    const msg = e.data as { type: string; sab: SharedArrayBuffer; mount: string | DirHandleLike } | string;
+    const msg = e.data as { type: string; sab: SharedArrayBuffer; mount: string | DirHandleLike; wake?: string } | string;
     if (msg === 'kick') {
       void pump();
       return;
     }
     if (typeof msg === 'object' && msg.type === 'init') {
+      if (msg.wake === 'message') useWaitAsync = false;
       init(msg.sab, msg.mount).then(
         () => {
           scope.postMessage({ type: 'ready', waitAsync: useWaitAsync, rootId: root.id });

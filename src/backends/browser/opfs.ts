@@ -41,6 +41,11 @@ export interface OPFSOpenOptions {
   timeoutMs?: number;
   /** Where to load the server from instead of a blob: URL (for pages whose CSP refuses blob: workers). */
   serverUrl?: string | URL;
+  /**
+   * How the server learns of a request: 'auto' (Atomics.waitAsync where the browser has it,
+   * else a message per request) or 'message' (always a message).
+   */
+  wake?: 'auto' | 'message';
 }
 
 /** The synchronous side of the channel, and what every node of one mount shares. */
@@ -55,6 +60,7 @@ export class OPFSFs {
   private broken = false;
   /** Handle closes that came after the handle was already closed (0 unless refwasi has a bug). */
   doubleCloses = 0;
+  readonly wake: 'waitAsync' | 'message';
 
   constructor(
     private readonly worker: Worker,
@@ -62,6 +68,7 @@ export class OPFSFs {
     private readonly waitAsync: boolean,
     private readonly timeoutMs: number,
   ) {
+    this.wake = waitAsync ? 'waitAsync' : 'message';
     this.i32 = new Int32Array(sab, 0, P.HEADER_BYTES / 4);
     this.f64 = new Float64Array(sab, 0, P.HEADER_BYTES / 8);
     this.data = new Uint8Array(sab, P.HEADER_BYTES);
@@ -350,7 +357,7 @@ export class OPFSDirectory extends OPFSDirNode {
           else reject(new WasiError((msg.errno ?? Errno.IO) as Errno, `OPFS mount failed: ${msg.message}`));
         };
         worker.onerror = (e: ErrorEvent) => reject(new Error(`OPFS server failed to start: ${e.message}`));
-        worker.postMessage({ type: 'init', sab, mount: dir });
+        worker.postMessage({ type: 'init', sab, mount: dir, wake: options.wake ?? 'auto' });
       });
       worker.onmessage = null;
       worker.onerror = null;
@@ -366,6 +373,11 @@ export class OPFSDirectory extends OPFSDirNode {
 
   private constructor(fs: OPFSFs, id: number) {
     super(fs, id);
+  }
+
+  /** How the server is woken for each request: 'waitAsync' or 'message'. */
+  get wake(): 'waitAsync' | 'message' {
+    return this.fs.wake;
   }
 
   /** The server's counts of access handles and descriptions (see OPFSStats). */

@@ -6,10 +6,10 @@ import { fromB64, hex, manifest, runFixture, runProgram } from './harness.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function fresh(name) {
+async function fresh(name, options) {
   const top = await navigator.storage.getDirectory();
   await top.removeEntry(name, { recursive: true }).catch(() => undefined);
-  return OPFSDirectory.open(name);
+  return OPFSDirectory.open(name, options);
 }
 
 /** Writes a manifest tree into an OPFS directory through the backend itself. */
@@ -121,13 +121,14 @@ const commands = {
     return { steps, seenBySecondOpen, doubleCloses: mount.doubleCloses, unmounted };
   },
 
-  async fsops() {
-    const mount = await fresh('fsops');
+  /** probe.c's transcript; `wake` 'message' makes the server wake by message instead of Atomics.waitAsync. */
+  async fsops(wake) {
+    const mount = await fresh('fsops', { wake });
     const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'fsops', 'data'], { data: mount });
     const stats = mount.stats();
     const left = readBack(mount);
     mount.unmount();
-    return { ...r, stats, left, doubleCloses: mount.doubleCloses };
+    return { ...r, stats, left, doubleCloses: mount.doubleCloses, wake: mount.wake };
   },
 
   async persistWrite(text) {
