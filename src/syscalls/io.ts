@@ -6,7 +6,8 @@ import type { OpenFileDescription } from '../descriptors/description';
 /**
  * Reads and writes over iovec lists, at the description's shared offset or at an explicit
  * position. A failure after some bytes moved returns the count so far (POSIX), so nothing
- * that was transferred is ever reported as lost.
+ * that was transferred is ever reported as lost. (Byte counts come from `length`, which V8
+ * inlines for a Uint8Array, not `byteLength`, which it does not on Node 20.)
  */
 
 function partial(total: number, e: unknown): number {
@@ -22,7 +23,7 @@ export function readv(desc: OpenFileDescription, iovs: Uint8Array[], position?: 
   if (h.kind === 'stream') {
     if (position !== undefined) fail(Errno.SPIPE);
     for (const iov of iovs) {
-      if (iov.byteLength === 0) continue;
+      if (iov.length === 0) continue;
       let n: number;
       try {
         n = h.read(iov);
@@ -30,13 +31,13 @@ export function readv(desc: OpenFileDescription, iovs: Uint8Array[], position?: 
         return partial(total, e);
       }
       total += n;
-      if (n < iov.byteLength) break;
+      if (n < iov.length) break;
     }
     return total;
   }
   let pos = position ?? desc.offset;
   for (const iov of iovs) {
-    if (iov.byteLength === 0) continue;
+    if (iov.length === 0) continue;
     let n: number;
     try {
       n = h.read(iov, pos);
@@ -45,7 +46,7 @@ export function readv(desc: OpenFileDescription, iovs: Uint8Array[], position?: 
     }
     total += n;
     pos += n;
-    if (n < iov.byteLength) break;
+    if (n < iov.length) break;
   }
   if (position === undefined) desc.offset = pos;
   return total;
@@ -59,7 +60,7 @@ export function writev(desc: OpenFileDescription, iovs: Uint8Array[], position?:
   if (h.kind === 'stream') {
     if (position !== undefined) fail(Errno.SPIPE);
     for (const iov of iovs) {
-      if (iov.byteLength === 0) continue;
+      if (iov.length === 0) continue;
       let n: number;
       try {
         n = h.write(iov);
@@ -67,7 +68,7 @@ export function writev(desc: OpenFileDescription, iovs: Uint8Array[], position?:
         return partial(total, e);
       }
       total += n;
-      if (n < iov.byteLength) break;
+      if (n < iov.length) break;
     }
     return total;
   }
@@ -75,7 +76,7 @@ export function writev(desc: OpenFileDescription, iovs: Uint8Array[], position?:
   const append = position === undefined && (desc.flags & Fdflags.APPEND) !== 0;
   let pos = position ?? (append ? h.size() : desc.offset);
   for (const iov of iovs) {
-    if (iov.byteLength === 0) continue;
+    if (iov.length === 0) continue;
     let n: number;
     try {
       n = h.write(iov, pos);
@@ -85,7 +86,7 @@ export function writev(desc: OpenFileDescription, iovs: Uint8Array[], position?:
     }
     total += n;
     pos += n;
-    if (n < iov.byteLength) break;
+    if (n < iov.length) break;
   }
   if (position === undefined) desc.offset = pos;
   return total;

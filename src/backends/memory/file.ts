@@ -67,22 +67,28 @@ export class MemoryFile extends MemoryInode implements FileInode {
 
   read(into: Uint8Array, position: number): number {
     if (position >= this.length) return 0;
-    const n = Math.min(into.byteLength, this.length - position);
+    const n = Math.min(into.length, this.length - position);
     into.set(this.data.subarray(position, position + n));
     return n;
   }
 
   write(data: Uint8Array, position: number): number {
-    const end = position + data.byteLength;
+    const end = position + data.length;
     if (end > MAX_FILE_SIZE) fail(Errno.FBIG);
-    if (end > this.length) this.resize(end);
+    if (end > this.length) this.setLength(end);
     this.data.set(data, position);
     this.mtim = this.ctim = nowNs();
-    return data.byteLength;
+    return data.length;
   }
 
   /** Sets the length; new bytes read as zeros. */
   resize(size: number): void {
+    this.setLength(size);
+    this.mtim = this.ctim = nowNs();
+  }
+
+  /** resize() without the timestamps, so an extending write reads the clock once. */
+  private setLength(size: number): void {
     if (size > MAX_FILE_SIZE) fail(Errno.FBIG);
     this.fs.charge(size - this.length);
     if (size > this.data.byteLength) {
@@ -94,7 +100,6 @@ export class MemoryFile extends MemoryInode implements FileInode {
       this.data.fill(0, size, this.length);
     }
     this.length = size;
-    this.mtim = this.ctim = nowNs();
   }
 
   /** Drops the bytes when the last link and the last handle are gone. */
