@@ -32,8 +32,16 @@ function utf8Length(s: string): number {
   return n;
 }
 
-function splitComponents(path: string): string[] {
-  return path.split('/').filter((c) => c.length > 0);
+/** The non-empty components of `path`, last one first (the walk pops them off the end). */
+function componentsLastFirst(path: string): string[] {
+  const out: string[] = [];
+  let end = path.length;
+  for (let i = path.length - 1; i >= -1; i--) {
+    if (i >= 0 && path.charCodeAt(i) !== 0x2f) continue;
+    if (end > i + 1) out.push(path.slice(i + 1, end));
+    end = i;
+  }
+  return out;
 }
 
 /**
@@ -51,7 +59,7 @@ export function resolvePath(start: DirectoryInode, path: string, followFinal: bo
 
   const stack: DirectoryInode[] = [start];
   // Components still to walk, last one first, so symlink targets splice in with push.
-  const todo = splitComponents(path).reverse();
+  const todo = componentsLastFirst(path);
   let trailingSlash = path.endsWith('/');
   let hops = 0;
   if (todo.length === 0) todo.push('.');
@@ -86,11 +94,11 @@ export function resolvePath(start: DirectoryInode, path: string, followFinal: bo
       const target = inode.readlink();
       if (target.length === 0) fail(Errno.NOENT);
       if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink leaves the preopen');
-      const parts = splitComponents(target);
+      const parts = componentsLastFirst(target);
       // A target ending in '/' makes the rest a directory lookup, as the kernel does.
       if (isLast && target.endsWith('/')) trailingSlash = true;
       if (parts.length === 0) parts.push('.');
-      for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+      for (const part of parts) todo.push(part);
       continue;
     }
     if (isLast) {

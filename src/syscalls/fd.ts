@@ -11,10 +11,11 @@ import { readv, writev } from './io';
 /** Writes a filestat struct (64 bytes) at ptr. */
 export function writeFilestat(mem: GuestMemory, ptr: number, st: FileStat): void {
   mem.check(ptr, 64);
-  mem.write(ptr, new Uint8Array(64));
   mem.setU64(ptr, st.dev);
   mem.setU64(ptr + 8, st.ino);
-  mem.setU8(ptr + 16, st.filetype);
+  // The u8 filetype and its 7 bytes of padding as one u64, so all 64 bytes are written
+  // without zeroing them first.
+  mem.setU64(ptr + 16, st.filetype);
   mem.setU64(ptr + 24, st.nlink);
   mem.setU64(ptr + 32, st.size);
   mem.setU64(ptr + 40, st.atim);
@@ -135,9 +136,8 @@ export function fdSyscalls(ctx: Context) {
       const d = ctx.table.get(fd);
       const m = mem();
       m.check(ptr, 24);
-      m.write(ptr, new Uint8Array(24));
-      m.setU8(ptr, d.description.filetype);
-      m.setU16(ptr + 2, d.description.flags);
+      // u8 filetype, a pad byte, u16 flags and 4 pad bytes as one u64: every byte written.
+      m.setU64(ptr, d.description.filetype + d.description.flags * 0x10000);
       m.setU64(ptr + 8, d.rightsBase);
       m.setU64(ptr + 16, d.rightsInheriting);
       return Errno.SUCCESS;
