@@ -238,6 +238,9 @@ const PATHS: (string | number[])[] = [
   [0xff, 0xfe, 0x41], [0x61, 0xc3], 'ü-file', 'big.bin', 'new/deeper', 'dir//inner.txt',
 ];
 
+/** Names that exist, or can be made, in every world: what a sane open mostly asks for. */
+const PLAIN_PATHS = ['hello.txt', 'empty', 'big.bin', 'dir/inner.txt', 'new', 'new2', 'dir/new', 'dir', '.'];
+
 export class Gen {
   /** Pointers handed out for this call, so later ones can overlap them. */
   private used: number[] = [];
@@ -267,7 +270,14 @@ export class Gen {
       if (dirs.length > 0) return r.pick(dirs);
     }
     if (roll < 60) {
-      const open = this.openFds();
+      // Directories (the preopens among them) are spared most of the time: once they are all
+      // closed or renumbered away, no path call can succeed for the rest of the world.
+      const dirs = this.dirFds();
+      let open = this.openFds();
+      if (r.chance(0.85)) {
+        const others = open.filter((fd) => !dirs.includes(fd));
+        if (others.length > 0) open = others;
+      }
       if (open.length > 0) return r.pick(open);
     }
     if (roll < 72 && this.closedFds.length > 0) return r.pick(this.closedFds);
@@ -370,15 +380,15 @@ export class Gen {
   }
 
   /** A path planted in memory (from a pool, so most calls get past parsing), or garbage. */
-  path(): [number, number] {
+  path(plain = false): [number, number] {
     const r = this.rng;
-    if (r.chance(0.85)) {
-      const item = r.pick(PATHS);
+    if (plain || r.chance(0.85)) {
+      const item = plain ? r.pick(PLAIN_PATHS) : r.pick(PATHS);
       const enc = typeof item === 'string' ? new TextEncoder().encode(item) : Uint8Array.from(item);
       const p = this.ptr(enc.byteLength);
       const bytes = this.bytes();
       if ((p >>> 0) + enc.byteLength <= bytes.byteLength) bytes.set(enc, p >>> 0);
-      const len = r.chance(0.92) ? enc.byteLength : this.len(p, 16);
+      const len = plain || r.chance(0.92) ? enc.byteLength : this.len(p, 16);
       return [p, len | 0];
     }
     const p = this.ptr(16);
@@ -703,7 +713,13 @@ const SPECS: Record<string, Spec> = {
   },
   path_link: {
     sig: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-    gen: (g) => { const [op, ol] = g.path(); const [np, nl] = g.path(); return [g.fd(true), g.flags(1), op, ol, g.fd(true), np, nl]; },
+    gen: (g) => {
+      // Half the time a link a program would make: an existing file to a plain new name.
+      const sane = g.rng.chance(0.5);
+      const [op, ol] = g.path(sane);
+      const [np, nl] = g.path(sane);
+      return sane ? [g.dirFd(), 0, op, ol, g.dirFd(), np, nl] : [g.fd(true), g.flags(1), op, ol, g.fd(true), np, nl];
+    },
     badValue: (p) => badLookupflags(p.a[1]),
     fds: (p) => [
       { fd: s32(p.a[0]), unsuitable: dirNeeds(R.PATH_LINK_SOURCE) },
@@ -721,7 +737,7 @@ const SPECS: Record<string, Spec> = {
       const oflags = sane ? r.pick([0, 0, Oflags.CREAT, Oflags.CREAT | Oflags.TRUNC, Oflags.DIRECTORY]) : g.flags(OFLAGS_ALL);
       const fdflags = sane ? r.pick([0, 0, Fdflags.APPEND, Fdflags.NONBLOCK]) : g.flags(FDFLAGS_ALL);
       const fd = sane ? g.dirFd() : g.fd(true);
-      const [pp, pl] = g.path();
+      const [pp, pl] = sane ? g.path(true) : g.path();
       return [fd, sane ? 1 : g.flags(1), pp, pl, oflags, rights(), rights(), fdflags, sane ? g.inBounds(4, 4) : g.ptr(4, 4)];
     },
     badValue: (p) => badLookupflags(p.a[1]) || (s32(p.a[4]) & ~OFLAGS_ALL) !== 0 || (s32(p.a[7]) & ~FDFLAGS_ALL) !== 0,
@@ -1069,7 +1085,7 @@ function makeWorld(backend: Backend, rng: Rng, maxBytes: number): World {
   const counters = { ...NodeFileHandle.counters };
   // Sometimes a low cap on host fds, so opens also meet ENFILE.
   const cap = NodeFileHandle.maxHostFds;
-  if (rng.chance(0.3)) NodeFileHandle.maxHostFds = NodeFileHandle.hostFdsHeld + rng.range(1, 12);
+  if (rng.chance(0.5)) NodeFileHandle.maxHostFds = NodeFileHandle.hostFdsHeld + rng.range(0, 2);
   return {
     preopens: { '/sandbox': new NodeDirectory(path.join(root, 'sandbox')), second: new NodeDirectory(path.join(root, 'second')) },
     finish: () => {
@@ -1135,7 +1151,7 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
 
 function fuzz(options: FuzzOptions): FuzzReport {
   const rng = new Rng(options.seed);
-  const perWorld = options.callsPerWorld ?? 1500;
+  const perWorld = options.callsPerWorld ?? 1000;
   const maxProblems = options.maxProblems ?? 20;
   const report: FuzzReport = {
     calls: 0, worlds: 0, perImport: {}, successes: {}, errnos: {},
@@ -1151,7 +1167,6 @@ function fuzz(options: FuzzOptions): FuzzReport {
     const maxDescriptors = rng.pick([12, 24, 64, 1024, 65536]);
     const renumber: RenumberMode = rng.chance(0.5) ? 'strict' : 'permissive';
     const world = makeWorld(options.backend, rng, rng.pick([1 << 16, 1 << 20, 4 << 20]));
-    let stdoutBytes = 0;
     const throwingStdout = rng.chance(0.25);
     const wasi = new WASI({
       args: ['prog', 'arg one', 'ü'],
@@ -1160,7 +1175,7 @@ function fuzz(options: FuzzOptions): FuzzReport {
       stdin: rng.bytes(rng.int(300)),
       stdout: (chunk) => {
         if (throwingStdout) throw new Error('embedder callback failed');
-        stdoutBytes += chunk.byteLength;
+        void chunk;
       },
       stderr: () => {},
       renumber,
@@ -1310,6 +1325,10 @@ function fuzz(options: FuzzOptions): FuzzReport {
         if (msg) problem(`${call()}: ${msg}`);
       }
       for (const [fd] of pre.table) if (!post.has(fd) && !closed.includes(fd)) closed.push(fd);
+      // What a call wrote can depend on the host (random bytes, clocks, inode numbers), and
+      // later calls may read it as arguments: overwritten with the seed's own bytes, so a
+      // seed names one exact run and a problem can be replayed.
+      for (const [start, end] of allowed(spec.outputs?.(pre) ?? [], after.byteLength)) after.fill(rng.u32() & 0xff, start, end);
     }
 
     // End of the world: closing everything must close every host handle exactly once.
@@ -1319,7 +1338,6 @@ function fuzz(options: FuzzOptions): FuzzReport {
       problem(`close() threw ${String(e)}`);
     }
     for (const p of world.finish()) problem(p);
-    void stdoutBytes;
   }
   report.ms = performance.now() - started;
   return report;
