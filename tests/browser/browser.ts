@@ -2,7 +2,7 @@
 // free port, also serving tests/browser/) and Debian's Chromium through playwright-core,
 // with a fresh profile. No browser is downloaded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -21,6 +21,10 @@ export interface Served {
 
 /** Runs `node examples/browser/serve.mjs --port 0 ...` and waits for its "serving URL" line. */
 export function serve(): Promise<Served> {
+  // The pages load the built bundle: without it every page would just time out.
+  if (!existsSync(join(ROOT, 'dist', 'esm', 'index.mjs'))) {
+    return Promise.reject(new Error('dist/esm/index.mjs is missing: run `npm run build` (npm run test:browser does)'));
+  }
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'examples', 'browser', 'serve.mjs'), '--port', '0', '--also', '/test/=tests/browser'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });

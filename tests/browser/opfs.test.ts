@@ -93,7 +93,7 @@ describe('OPFSDirectory', () => {
     expect(o.doubleCloses).toBe(0);
   });
 
-  it('keeps files across a reload of the page', async () => {
+  it('keeps files across a reload of the page (mounted by path, then by directory handle)', async () => {
     const text = `written before the reload ${Date.now()}`;
     const w = await opfs<{ code: number; stdout: string; stats: Stats }>('persistWrite', text);
     expect({ code: w.code, stdout: w.stdout }).toEqual({ code: 0, stdout: 'wrote data/sub/note.txt\n' });

@@ -139,8 +139,10 @@ const commands = {
     return { ...r, stats };
   },
 
+  /** Mounts by FileSystemDirectoryHandle this time (persistWrite mounted by path). */
   async persistRead() {
-    const mount = await OPFSDirectory.open('persist');
+    const handle = await (await navigator.storage.getDirectory()).getDirectoryHandle('persist');
+    const mount = await OPFSDirectory.open(handle);
     const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'read', 'data/sub/note.txt'], { data: mount });
     const tree = readBack(mount);
     const stats = mount.unmount();
