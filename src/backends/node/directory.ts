@@ -116,8 +116,8 @@ export class NodeDirectory extends NodePathInode implements DirectoryInode {
     const stats = hostCall(() => hostFs.lstatSync(path, { bigint: true, throwIfNoEntry: false }));
     if (stats === undefined) return null;
     if (stats.isDirectory()) return new NodeDirectory(path, this.fs, stats);
-    if (stats.isSymbolicLink()) return new NodeSymlinkInode(path, this.fs);
-    return new NodeFileInode(path, this.fs);
+    if (stats.isSymbolicLink()) return new NodeSymlinkInode(path, this.fs, stats);
+    return new NodeFileInode(path, this.fs, stats);
   }
 
   /** Sorted by name (code units) so cookies mean the same entry from one call to the next. */

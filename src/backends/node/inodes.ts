@@ -1,4 +1,5 @@
 import * as hostFs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import type { FileStat, FileInode, SymlinkInode, TimeUpdate } from '../types';
 import { hostCall } from './errno';
 import { hostTimes, toFileStat } from './stat';
@@ -13,13 +14,25 @@ import type { NodeTree } from './tree';
  * again before use (NodeDirectory.here).
  */
 export abstract class NodePathInode {
+  /**
+   * The lstat that the lookup making this inode has just taken. The first stat() answers
+   * from it: path_filestat_get and path_open stat what they looked up within the same
+   * call, and a second lstat there would cost a host call and tell nothing new.
+   */
+  private fresh: BigIntStats | undefined;
+
   constructor(
     readonly hostPath: string,
     readonly fs: NodeTree,
-  ) {}
+    fresh?: BigIntStats,
+  ) {
+    this.fresh = fresh;
+  }
 
   stat(): FileStat {
-    return this.fs.exactTimes(toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))));
+    const stats = this.fresh ?? hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }));
+    this.fresh = undefined;
+    return this.fs.exactTimes(toFileStat(stats));
   }
 
   /** lutimes, so a name that became a symlink since lookup is never followed. */
