@@ -120,14 +120,24 @@ function tempDir(tag: string): string {
 // ---------------------------------------------------------------------------------------
 // Linux.
 
-/** A native C compiler: NATIVE_CC, else gcc, else cc, else clang; null if there is none. */
+/**
+ * A native C compiler that can build against the system's headers: NATIVE_CC, else gcc, else
+ * cc, else clang; null if there is none (a compiler without libc headers does not count).
+ */
 export function nativeCompiler(): string | null {
   const candidates = process.env.NATIVE_CC ? [process.env.NATIVE_CC] : ['gcc', 'cc', 'clang'];
-  for (const cc of candidates) {
-    const r = spawnSync(cc, ['--version'], { encoding: 'utf8' });
-    if (!r.error && r.status === 0) return cc;
+  const dir = tempDir('differential-cc');
+  try {
+    const src = path.join(dir, 'probe.c');
+    fs.writeFileSync(src, '#include <dirent.h>\n#include <fcntl.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) { return 0; }\n');
+    for (const cc of candidates) {
+      const r = spawnSync(cc, ['-o', path.join(dir, 'probe'), src], { encoding: 'utf8' });
+      if (!r.error && r.status === 0) return cc;
+    }
+    return null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return null;
 }
 
 export function compilerVersion(cc: string): string {
