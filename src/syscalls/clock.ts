@@ -5,8 +5,9 @@ import { fail } from '../abi/errors';
  * The four preview1 clocks, from whatever the host has, reached through globalThis so this
  * file stays importable in a browser:
  *
- * - MONOTONIC: process.hrtime (nanoseconds) in Node; performance.now() elsewhere, whose
- *   granularity the browser coarsens (5 µs to 1 ms); clock_res_get reports the measured one.
+ * - MONOTONIC: process.hrtime (nanoseconds) in Node; elsewhere performance.timeOrigin +
+ *   performance.now() (in whole nanoseconds, the origin added exactly), whose granularity the
+ *   browser coarsens (5 µs to 1 ms); clock_res_get reports the measured one.
  * - REALTIME: the monotonic clock anchored to the epoch, so it has the same resolution, and
  *   re-anchored to Date.now() whenever the system clock was stepped (it is a wall clock).
  * - PROCESS_CPUTIME_ID: process.cpuUsage() (microseconds) in Node. Without it (a browser):
@@ -79,7 +80,11 @@ export class Clocks {
 
   constructor(private readonly host: HostTime = defaultHostTime()) {
     const hr = host.hrtime;
-    this.mono = hr ? hr : () => BigInt(Math.round(host.performanceNow() * 1e6));
+    // performance.now() starts at 0 in every page and worker: counted from the time origin
+    // instead, the clock is never near 0 (a deadline "now - 1 s" is not negative in a fresh
+    // worker) and agrees across the workers of one program.
+    const originNs = BigInt(Math.round(host.timeOrigin * 1e6));
+    this.mono = hr ? hr : () => originNs + BigInt(Math.round(host.performanceNow() * 1e6));
     this.origin = this.mono();
     // performance.timeOrigin + now() is sub-millisecond accurate; Date.now() only to the ms.
     this.monoAnchor = this.mono();

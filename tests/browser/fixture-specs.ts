@@ -48,19 +48,6 @@ export function hexTree(dir: string): HexTree {
 }
 
 /**
- * Fixtures that fail in a browser for a reason outside the backend under test, each with
- * the reason and the exact way it fails. Such a fixture must either pass or fail exactly
- * so; any other outcome fails the test.
- */
-export const KNOWN_BROWSER_ISSUES: Record<string, { reason: string; stderr: string }> = {
-  clock_sleep: {
-    reason: 'CLOCK_MONOTONIC is performance.now() in a browser, which starts near 0 when a page or worker starts; '
-      + 'the fixture asks to sleep until "now - 1 s", a negative time, within its first second (src/syscalls/clock.ts)',
-    stderr: 'clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &past, NULL) == 0 (got 28',
-  },
-};
-
-/**
  * Fixtures that need what OPFS cannot express (symlinks, timestamps set by the program),
  * with the reason. On OPFS such a fixture must fail (it is run, and asserted not to pass);
  * on every other backend it runs as usual.
@@ -70,16 +57,11 @@ export const OPFS_LIMITS: Record<string, string> = {};
 /** The checks tests/fixtures.test.ts makes: exit code, stdout (and stderr where the spec has it), dirs unchanged. */
 export function expectFixture(run: Run): void {
   const s = spec(run.name);
-  const known = KNOWN_BROWSER_ISSUES[run.name];
   const got = { name: run.name, error: run.error, code: run.code, stdout: run.stdout, stderr: run.stderr };
   const want = {
     name: run.name, error: null, code: s.exit_code ?? 0,
     stdout: s.stdout ?? run.stdout, stderr: s.stderr ?? run.stderr,
   };
-  if (known !== undefined && run.code !== want.code && run.stderr.includes(known.stderr)) {
-    console.warn(`${run.name}: known browser issue: ${known.reason}`);
-    return;
-  }
   expect(got).toEqual(want);
   for (const d of s.dirs ?? []) expect({ dir: d, tree: run.trees[d] }).toEqual({ dir: d, tree: hexTree(join(SUITE, d)) });
 }
