@@ -33,6 +33,11 @@ export function timeUpdates(atim: bigint, mtim: bigint, flags: number): [TimeUpd
   return [a, m];
 }
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 function fileOf(desc: OpenFileDescription) {
   const h = desc.handle;
   if (h.kind === 'stream') fail(Errno.SPIPE);
@@ -269,22 +274,37 @@ export function fdSyscalls(ctx: Context) {
       }
       const entries = desc.listing;
       const start = BigInt.asUintN(64, cookie);
+      const size = out.length;
+      const view = new DataView(out.buffer, out.byteOffset, size);
       let used = 0;
-      const header = new DataView(new ArrayBuffer(SIZEOF_DIRENT));
-      const headerBytes = new Uint8Array(header.buffer);
-      for (let i = start > BigInt(entries.length) ? entries.length : Number(start); i < entries.length && used < out.byteLength; i++) {
+      for (let i = start > BigInt(entries.length) ? entries.length : Number(start); i < entries.length && used < size; i++) {
         const e = entries[i];
-        const name = encodeString(e.name);
-        header.setBigUint64(0, BigInt(i + 1), true);
-        header.setBigUint64(8, e.ino, true);
-        header.setUint32(16, name.byteLength, true);
-        header.setUint32(20, e.filetype, true);
+        // An ASCII name (the usual kind) goes straight into the buffer, without TextEncoder.
+        const ascii = isAscii(e.name);
+        const name = ascii ? null : encodeString(e.name);
+        const nameLength = name === null ? e.name.length : name.length;
+        const whole = used + SIZEOF_DIRENT + nameLength <= size;
+        const header = whole ? view : new DataView(new ArrayBuffer(SIZEOF_DIRENT));
+        const at = whole ? used : 0;
+        header.setUint32(at, i + 1, true); // d_next, a u64: i + 1 < 2^32
+        header.setUint32(at + 4, 0, true);
+        header.setBigUint64(at + 8, e.ino, true);
+        header.setUint32(at + 16, nameLength, true);
+        header.setUint32(at + 20, e.filetype, true);
+        if (whole) {
+          used += SIZEOF_DIRENT;
+          if (name !== null) out.set(name, used);
+          else for (let k = 0; k < nameLength; k++) out[used + k] = e.name.charCodeAt(k);
+          used += nameLength;
+          continue;
+        }
         // The last entry is cut to fit; the guest sees a full buffer and asks again with its cookie.
-        const h1 = Math.min(SIZEOF_DIRENT, out.byteLength - used);
-        out.set(headerBytes.subarray(0, h1), used);
+        const h1 = Math.min(SIZEOF_DIRENT, size - used);
+        out.set(new Uint8Array(header.buffer, 0, h1), used);
         used += h1;
-        const n1 = Math.min(name.byteLength, out.byteLength - used);
-        out.set(name.subarray(0, n1), used);
+        const bytes = name ?? encodeString(e.name);
+        const n1 = Math.min(bytes.length, size - used);
+        out.set(bytes.subarray(0, n1), used);
         used += n1;
       }
       m.setU32(bufusedPtr, used);
