@@ -2,7 +2,7 @@ import { Errno, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights }
 import { fail } from '../abi/errors';
 import { encodeString } from '../abi/memory';
 import { OpenDirectory } from '../backends/directory-handle';
-import { resolvePath, type Resolved } from '../backends/resolve';
+import { MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
 import type { DirectoryInode, Handle, Inode } from '../backends/types';
 import { OpenFileDescription } from '../descriptors/description';
 import { descriptor, rightsFor, rightsFromU64, type Context } from './context';
@@ -209,6 +209,9 @@ export function pathSyscalls(ctx: Context) {
       const dir = dirOf(ctx, fd, Rights.PATH_SYMLINK);
       const target = readPath(ctx, oldPtr, oldLen);
       const path = readPath(ctx, newPtr, newLen);
+      // A target is a path, NUL included in PATH_MAX: 4095 bytes at most, as Linux (and so a
+      // NodeDirectory) allows; MemoryDirectory would otherwise keep any length.
+      if (oldLen >>> 0 >= MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
       // Refused when made, not only when followed (cap-std, so wasmtime, does the same): on a
       // real filesystem another host program could follow the link out of the sandbox.
       if (target.startsWith('/')) fail(Errno.PERM, 'absolute symlink target');
