@@ -124,7 +124,7 @@ describe.each(worlds)('limits over %s', (_name, make) => {
     expect([w.open(), w.doubleCloses()]).toEqual([0, 0]);
   });
 
-  it('ENAMETOOLONG past 4096 bytes of path or 255 bytes of name, counted in UTF-8 bytes', () => {
+  it('ENAMETOOLONG past 4096 bytes of path, 255 of name or 4095 of symlink target, counted in UTF-8 bytes', () => {
     const w = make();
     const h = harness(w);
     const e255 = `${'é'.repeat(127)}x`; // 255 bytes
@@ -138,6 +138,10 @@ describe.each(worlds)('limits over %s', (_name, make) => {
     expect(E(h.tryOpen(`${deep}x`).errno)).toBe('NAMETOOLONG');
     expect(E(h.tryOpen(`${'ü/'.repeat(1366)}`).errno)).toBe('NAMETOOLONG'); // 4098 bytes, 2732 characters
     expect(E(h.mkdir('m'.repeat(256)))).toBe('NAMETOOLONG');
+    // A symlink target is a path too: 4095 bytes and its NUL make PATH_MAX.
+    expect(h.symlink('t'.repeat(4095), 'long-link')).toBe(0);
+    expect(E(h.symlink('t'.repeat(4096), 'too-long-link'))).toBe('NAMETOOLONG');
+    expect(E(h.symlink('é'.repeat(2048), 'too-long-link'))).toBe('NAMETOOLONG');
     h.wasi.close();
     expect(w.open()).toBe(0);
   });
