@@ -741,7 +741,8 @@ const SPECS: Record<string, Spec> = {
       return [fd, sane ? 1 : g.flags(1), pp, pl, oflags, rights(), rights(), fdflags, sane ? g.inBounds(4, 4) : g.ptr(4, 4)];
     },
     badValue: (p) => badLookupflags(p.a[1]) || (s32(p.a[4]) & ~OFLAGS_ALL) !== 0 || (s32(p.a[7]) & ~FDFLAGS_ALL) !== 0,
-    fds: fdArg(0, dirNeeds(R.PATH_OPEN)),
+    // O_CREAT also needs the directory's PATH_CREATE_FILE (a right is a descriptor check).
+    fds: (p) => [{ fd: s32(p.a[0]), unsuitable: dirNeeds(R.PATH_OPEN | (s32(p.a[4]) & Oflags.CREAT ? R.PATH_CREATE_FILE : 0)) }],
     memory: (p) => [pathRegions(p, 2, 3), { kind: 'region', ptr: u(p.a[8]), len: 4 }],
     outputs: (p) => [{ ptr: u(p.a[8]), len: 4 }],
     creates: (p) => ({ count: 1, ptrs: [u(p.a[8])] }),
