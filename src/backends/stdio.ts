@@ -44,8 +44,13 @@ export class CallbackSink extends SimpleStream {
   }
 }
 
-/** Input from a fixed byte array (stdin given as a Uint8Array or string). */
+/**
+ * Input from a fixed byte array (stdin given as a Uint8Array or string, or none). Like
+ * `prog < file` or a pipe, never a terminal: UNKNOWN, as wasmtime reports a memory input pipe,
+ * so isatty(0) is false and interpreters run the input as a script instead of starting a REPL.
+ */
 export class BytesSource extends SimpleStream {
+  override readonly filetype: Filetype = Filetype.UNKNOWN;
   private position = 0;
   constructor(private readonly bytes: Uint8Array) {
     super();
