@@ -169,6 +169,15 @@ export class WASI {
     return this.imports;
   }
 
+  /**
+   * The `wasi_snapshot_preview1` functions alone, under the name node:wasi and
+   * browser_wasi_shim give them: embedders such as ruby.wasm's `RubyVM.instantiateModule({
+   * wasip1 })` build their imports from `wasip1.wasiImport` and then call `initialize`.
+   */
+  get wasiImport(): Family {
+    return this.imports.wasi_snapshot_preview1;
+  }
+
   /** Binds the guest memory (done by start/initialize; call it yourself for instances that import memory). */
   setMemory(memory: WebAssembly.Memory): void {
     this.memory = new GuestMemory(memory);

@@ -57,3 +57,19 @@ describe('stdin given as bytes is input, not a terminal (isatty(0) is false)', (
     });
   });
 });
+
+describe('wasiImport: embedders written for node:wasi or browser_wasi_shim', () => {
+  it('is the wasi_snapshot_preview1 import object', () => {
+    const wasi = new WASI();
+    expect(wasi.wasiImport).toBe(wasi.getImportObject().wasi_snapshot_preview1);
+    expect(typeof wasi.wasiImport.fd_write).toBe('function');
+  });
+
+  it('links and runs a program built from { wasi_snapshot_preview1: wasi.wasiImport }, as ruby.wasm does', () => {
+    let stdout = '';
+    const wasi = new WASI({ args: ['interp_start'], stdin: 'x\n', stdout: (c) => { stdout += new TextDecoder().decode(c); } });
+    const instance = new WebAssembly.Instance(interpStart, { wasi_snapshot_preview1: wasi.wasiImport } as unknown as WebAssembly.Imports);
+    expect(wasi.start(instance)).toBe(0);
+    expect(stdout).toBe('stdin: script\nline 1: x\n');
+  });
+});
