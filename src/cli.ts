@@ -145,5 +145,11 @@ export function main(argv: string[]): number {
     return wasi.start(instance) & 0xff;
   } catch (e) {
     return trapped(e);
+  } finally {
+    // Silent output loss is the worst outcome of strict mode: say what happened, once.
+    const refused = wasi.table.strictRefusals;
+    if (refused > 0 && req.renumber === 'strict') {
+      report(`note: ${refused} fd_renumber onto a free fd refused (EBADF) in strict mode; programs built with the wasmtime preview1 component adapter (Yosys, for one) need --renumber permissive`);
+    }
   }
 }

@@ -170,6 +170,16 @@ describe('refwasi run', () => {
     expect(refwasi(['run', '--renumber=permissive', PROBE, 'renumber']).stdout).toBe('renumber 0 -> 50: errno 0\n');
   });
 
+  it('says once, after the run, when strict mode refused a renumber onto a free fd', () => {
+    const strict = refwasi(['run', PROBE, 'renumber']);
+    expect(strict.status).toBe(0);
+    expect(strict.stderr).toBe(
+      'refwasi: note: 1 fd_renumber onto a free fd refused (EBADF) in strict mode; programs built with the wasmtime preview1 component adapter (Yosys, for one) need --renumber permissive\n',
+    );
+    expect(refwasi(['run', '--renumber', 'permissive', PROBE, 'renumber']).stderr).toBe('');
+    expect(refwasi(['run', PROBE, 'args', 'x']).stderr).toBe('');
+  });
+
   it('arguments after -- go to the program untouched, even ones that look like options', () => {
     const r = refwasi(['run', PROBE, '--', 'args', '--dir', 'x', '--env', '-v', '--', 'two words']);
     expect(r.stdout).toBe([

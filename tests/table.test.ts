@@ -452,3 +452,26 @@ describe('maxDescriptors option', () => {
     expect(new DescriptorTable({ maxDescriptors: 3 }).maxDescriptors).toBe(3);
   });
 });
+
+describe('strictRefusals', () => {
+  it('counts renumbers onto a free number that strict mode refused, and nothing else', () => {
+    const t = new DescriptorTable();
+    const desc = new OpenFileDescription(new (class {
+      readonly kind = 'stream' as const;
+      readonly filetype = Filetype.UNKNOWN;
+      read(): number { return 0; }
+      write(d: Uint8Array): number { return d.length; }
+      stat(): FileStat { return { dev: 0n, ino: 0n, filetype: Filetype.UNKNOWN, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n }; }
+      close(): void {}
+    })() as StreamHandle, Filetype.UNKNOWN);
+    const a = t.insert(desc, 0, 0);
+    const b = t.insert(desc, 0, 0);
+    expect(() => t.renumber(a, 50, 'strict')).toThrow(WasiError);
+    expect(() => t.renumber(7, 8, 'strict')).toThrow(WasiError); // `from` not open: not a refusal of `to`
+    expect(t.strictRefusals).toBe(1);
+    t.renumber(a, b, 'strict');
+    t.renumber(b, 60, 'permissive');
+    expect(t.strictRefusals).toBe(1);
+    expect(t.fds()).toEqual([60]);
+  });
+});

@@ -42,6 +42,12 @@ export class DescriptorTable {
   private lowestFree = 0;
   private count = 0;
   readonly maxDescriptors: number;
+  /**
+   * Renumbers onto a free number that strict mode refused. Programs built for the preview1
+   * component adapter do this to redirect stdout and lose output under strict mode; the
+   * `refwasi` command reads this to say so.
+   */
+  strictRefusals = 0;
 
   constructor(options: TableOptions = {}) {
     const max = options.maxDescriptors ?? DEFAULT_MAX_DESCRIPTORS;
@@ -172,7 +178,11 @@ export class DescriptorTable {
   renumber(from: number, to: number, mode: RenumberMode = 'strict'): void {
     const d = this.get(from);
     if (from === to) return;
-    if (mode === 'strict' || !this.inRange(to)) this.get(to);
+    if (!this.inRange(to)) this.get(to);
+    if (mode === 'strict' && this.slots[to] === undefined) {
+      this.strictRefusals++;
+      fail(Errno.BADF);
+    }
     const old = this.slots[to];
     this.slots[from] = undefined;
     this.count--;
