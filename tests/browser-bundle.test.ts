@@ -1,27 +1,16 @@
-// The browser entry must not reach any Node built-in. This builds the ESM output the way
-// scripts/build.mjs does (both entries, shared chunks), in memory, then follows the static
+// The browser entry must not reach any Node built-in. This builds the ESM output with
+// scripts/build.mjs's options (both entries, shared chunks), in memory, then follows the static
 // imports from index.mjs through every chunk it loads and collects what each one imports.
 import { join, posix } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 
 const ROOT = join(__dirname, '..');
 
+// The options scripts/build.mjs builds with, so this checks exactly what ships.
+const esmOptions = require('../scripts/esm-options.cjs') as BuildOptions;
+
 async function esmBuild(): Promise<Metafile> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: { index: 'src/index.ts', node: 'src/node.ts' },
-    outdir: 'dist/esm',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: ['node:*'],
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const result = await build({ ...esmOptions, absWorkingDir: ROOT, write: false, metafile: true, logLevel: 'silent' });
   return result.metafile;
 }
 

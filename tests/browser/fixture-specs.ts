@@ -2,19 +2,9 @@
 // input dirs, with the expectations tests/fixtures.test.ts applies in Node.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './browser';
+import { SUITE, readSpec as spec, type Spec } from '../helpers/fixture-specs';
 
-export const SUITE = join(ROOT, 'fixtures', 'testsuite');
-
-export interface Spec {
-  args?: string[];
-  dirs?: string[];
-  env?: Record<string, string>;
-  exit_code?: number;
-  stdout?: string;
-  stderr?: string;
-  refwasi?: { renumber?: 'strict' | 'permissive' };
-}
+export { SUITE, spec, type Spec };
 
 /** What a page sends back for one fixture run. */
 export interface Run {
@@ -32,10 +22,6 @@ export const fixtureNames: string[] = readdirSync(SUITE)
   .filter((f) => f.endsWith('.json') && readdirSync(SUITE).includes(`${f.slice(0, -5)}.wasm`))
   .map((f) => f.slice(0, -5))
   .sort();
-
-export function spec(name: string): Spec {
-  return JSON.parse(readFileSync(join(SUITE, `${name}.json`), 'utf8')) as Spec;
-}
 
 /** An input dir on disk as { name: hex | subtree }, what every read-back is compared with. */
 export function hexTree(dir: string): HexTree {

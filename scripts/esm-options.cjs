@@ -1,0 +1,14 @@
+// esbuild options for refwasi's ESM output, shared by scripts/build.mjs and the test that
+// checks the browser entry reaches no Node built-in (tests/browser-bundle.test.ts).
+// The two entries share chunks: one copy of the core for users who import both.
+module.exports = {
+  entryPoints: { index: 'src/index.ts', node: 'src/node.ts' },
+  outdir: 'dist/esm',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  external: ['node:*'],
+};
