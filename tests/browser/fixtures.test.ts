@@ -5,19 +5,7 @@
 import { launch, serve, type Browser, type Served } from './browser';
 import { expectFixture, fixtureNames, hexTree, OPFS_LIMITS, spec, SUITE, type Run } from './fixture-specs';
 import { join } from 'node:path';
-
-interface Stats {
-  created: number;
-  closed: number;
-  acquired: number;
-  released: number;
-  open: number;
-  descriptionsOpened: number;
-  descriptionsClosed: number;
-  descriptionsOpen: number;
-  doubleCloses: number;
-  closedAtUnmount: number;
-}
+import type { OPFSStats as Stats } from '../../src/backends/browser/protocol';
 
 interface MemoryRun extends Run {
   openHandles: number;

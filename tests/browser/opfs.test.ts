@@ -3,20 +3,8 @@
 // files that persist across a reload; and a clear refusal on a page's main thread.
 import { launch, serve, type Browser, type Served } from './browser';
 import type { Page } from 'playwright-core';
+import type { OPFSStats as Stats } from '../../src/backends/browser/protocol';
 
-interface Stats {
-  created: number;
-  closed: number;
-  acquired: number;
-  released: number;
-  swaps: number;
-  open: number;
-  descriptionsOpened: number;
-  descriptionsClosed: number;
-  descriptionsOpen: number;
-  doubleCloses: number;
-  closedAtUnmount: number;
-}
 
 type Opfs = (cmd: string, arg?: unknown) => Promise<never>;
 
