@@ -1,4 +1,4 @@
-import { Errno, Filetype, RIGHTS_STREAM, Rights } from './abi/constants';
+import { Errno, Filetype } from './abi/constants';
 import { errnoOf, MemoryMoved, ProcExit, WasiError, WasiTrap } from './abi/errors';
 import { encodeString, GuestMemory } from './abi/memory';
 import { OpenDirectory } from './backends/directory-handle';
@@ -158,10 +158,8 @@ export class WASI {
 
   private installStdio(fd: number, handle: StreamHandle, readable: boolean, writable: boolean): void {
     const desc = new OpenFileDescription(handle, handle.filetype, 0, readable, writable);
-    let base = RIGHTS_STREAM;
-    if (!readable) base &= ~Rights.FD_READ;
-    if (!writable) base &= ~Rights.FD_WRITE;
-    this.table.insertAt(fd, new Descriptor(desc, base, 0));
+    const rights = rightsFor('stream', readable, writable);
+    this.table.insertAt(fd, new Descriptor(desc, rights.base, rights.inheriting));
   }
 
   /** The imports to instantiate a module with: `wasi_snapshot_preview1` and `wasix_32v1`. */

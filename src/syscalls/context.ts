@@ -45,7 +45,7 @@ export function rightsFor(kind: Handle['kind'], readable: boolean, writable: boo
   if (kind === 'directory') return { base: RIGHTS_DIR, inheriting: RIGHTS_DIR | RIGHTS_FILE };
   let base = kind === 'file' ? RIGHTS_FILE : RIGHTS_STREAM;
   if (!readable) base &= ~Rights.FD_READ;
-  if (!writable) base &= ~(Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE);
+  if (!writable) base &= ~WRITE_RIGHTS;
   return { base, inheriting: 0 };
 }
 

@@ -1,8 +1,8 @@
-import { DescriptorFlags, Errno, Filetype, RIGHTS_STREAM, Rights } from '../abi/constants';
+import { DescriptorFlags, Errno, Filetype } from '../abi/constants';
 import { fail } from '../abi/errors';
 import { Pipe } from '../backends/pipe';
 import { OpenFileDescription } from '../descriptors/description';
-import type { Context } from './context';
+import { rightsFor, type Context } from './context';
 
 /**
  * The dup extension, in the WASIX ABI (import module `wasix_32v1`), with POSIX meaning:
@@ -53,10 +53,10 @@ export function dupSyscalls(ctx: Context) {
       const pipe = new Pipe();
       const r = new OpenFileDescription(pipe.readEnd, Filetype.UNKNOWN, 0, true, false);
       const w = new OpenFileDescription(pipe.writeEnd, Filetype.UNKNOWN, 0, false, true);
-      const rfd = ctx.table.insert(r, RIGHTS_STREAM & ~Rights.FD_WRITE, 0);
+      const rfd = ctx.table.insert(r, rightsFor('stream', true, false).base, 0);
       let wfd: number;
       try {
-        wfd = ctx.table.insert(w, RIGHTS_STREAM & ~Rights.FD_READ, 0);
+        wfd = ctx.table.insert(w, rightsFor('stream', false, true).base, 0);
       } catch (e) {
         ctx.table.close(rfd);
         throw e;
