@@ -77,41 +77,33 @@ function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: 
 
 export function fdSyscalls(ctx: Context) {
   const mem = () => ctx.mem;
-  return {
-    fd_read(fd: number, iovs: number, iovsLen: number, nreadPtr: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_READ);
-      const m = mem();
-      m.check(nreadPtr, 4);
-      m.setU32(nreadPtr, readv(d.description, m.iovecs(iovs, iovsLen)));
-      return Errno.SUCCESS;
-    },
 
-    fd_write(fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_WRITE);
-      const m = mem();
-      m.check(nwrittenPtr, 4);
-      m.setU32(nwrittenPtr, writev(d.description, m.iovecs(iovs, iovsLen)));
-      return Errno.SUCCESS;
-    },
-
-    fd_pread(fd: number, iovs: number, iovsLen: number, offset: bigint, nreadPtr: number): number {
+  /** fd_read, fd_write, and with an offset fd_pread, fd_pwrite: the count goes to outPtr. */
+  function io(fd: number, iovs: number, iovsLen: number, outPtr: number, write: boolean, offset?: bigint): number {
+    let rights = write ? Rights.FD_WRITE : Rights.FD_READ;
+    if (offset !== undefined) {
       // A pipe or stdio has no positions: ESPIPE (POSIX), before any question of rights.
       if (ctx.table.get(fd).handle.kind === 'stream') fail(Errno.SPIPE);
-      const d = descriptor(ctx, fd, Rights.FD_READ | Rights.FD_SEEK);
-      const m = mem();
-      m.check(nreadPtr, 4);
-      m.setU32(nreadPtr, readv(d.description, m.iovecs(iovs, iovsLen), toNumber(offset)));
-      return Errno.SUCCESS;
-    },
+      rights |= Rights.FD_SEEK;
+    }
+    const desc = descriptor(ctx, fd, rights).description;
+    const m = mem();
+    m.check(outPtr, 4);
+    const buffers = m.iovecs(iovs, iovsLen);
+    const position = offset === undefined ? undefined : toNumber(offset);
+    m.setU32(outPtr, write ? writev(desc, buffers, position) : readv(desc, buffers, position));
+    return Errno.SUCCESS;
+  }
 
-    fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number {
-      if (ctx.table.get(fd).handle.kind === 'stream') fail(Errno.SPIPE);
-      const d = descriptor(ctx, fd, Rights.FD_WRITE | Rights.FD_SEEK);
-      const m = mem();
-      m.check(nwrittenPtr, 4);
-      m.setU32(nwrittenPtr, writev(d.description, m.iovecs(iovs, iovsLen), toNumber(offset)));
-      return Errno.SUCCESS;
-    },
+  return {
+    fd_read: (fd: number, iovs: number, iovsLen: number, nreadPtr: number): number =>
+      io(fd, iovs, iovsLen, nreadPtr, false),
+    fd_write: (fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number =>
+      io(fd, iovs, iovsLen, nwrittenPtr, true),
+    fd_pread: (fd: number, iovs: number, iovsLen: number, offset: bigint, nreadPtr: number): number =>
+      io(fd, iovs, iovsLen, nreadPtr, false, offset),
+    fd_pwrite: (fd: number, iovs: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number =>
+      io(fd, iovs, iovsLen, nwrittenPtr, true, offset),
 
     fd_seek(fd: number, offset: bigint, whence: number, newOffsetPtr: number): number {
       // A bad whence is EINVAL before the fd is looked at (argument values come first).
