@@ -30,7 +30,11 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
  * descriptor is returned and the syscall's own kind check answers (ESPIPE, ENOTDIR, ...).
  */
 export function descriptor(ctx: Context, fd: number, rights = 0): Descriptor {
-  const d = ctx.table.get(fd);
+  return withRights(ctx.table.get(fd), rights);
+}
+
+/** `d` itself, once it is known to hold `rights` (the errnos of `descriptor`). */
+export function withRights(d: Descriptor, rights: number): Descriptor {
   const missing = rights & ~d.rightsBase;
   if (missing !== 0) {
     const desc = d.description;

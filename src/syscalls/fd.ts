@@ -5,7 +5,7 @@ import { fail } from '../abi/errors';
 import { encodeString, type GuestMemory } from '../abi/memory';
 import type { FileStat, TimeUpdate } from '../backends/types';
 import type { OpenFileDescription } from '../descriptors/description';
-import { descriptor, rightsFromU64, toNumber, type Context } from './context';
+import { descriptor, rightsFromU64, toNumber, withRights, type Context } from './context';
 import { readv, writev } from './io';
 
 /** Writes a filestat struct (64 bytes) at ptr. */
@@ -52,12 +52,11 @@ function fileOf(desc: OpenFileDescription) {
 function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number, outPtr: number): number {
   // What the fd is decides first: a directory has no offset to move (EBADF, as wasmtime and
   // the official directory_seek test expect), whatever rights it was asked to carry.
-  const kind = ctx.table.get(fd).handle.kind;
-  if (kind === 'stream') fail(Errno.SPIPE);
-  if (kind === 'directory') fail(Errno.BADF);
-  const desc = descriptor(ctx, fd, rights).description;
-  const h = desc.handle;
-  if (h.kind !== 'file') return fail(Errno.BADF);
+  const d = ctx.table.get(fd);
+  const h = d.handle;
+  if (h.kind === 'stream') fail(Errno.SPIPE);
+  if (h.kind === 'directory') return fail(Errno.BADF);
+  const desc = withRights(d, rights).description;
   ctx.mem.check(outPtr, 8);
   let base: number;
   switch (whence) {
@@ -80,13 +79,14 @@ export function fdSyscalls(ctx: Context) {
 
   /** fd_read, fd_write, and with an offset fd_pread, fd_pwrite: the count goes to outPtr. */
   function io(fd: number, iovs: number, iovsLen: number, outPtr: number, write: boolean, offset?: bigint): number {
+    const d = ctx.table.get(fd);
     let rights = write ? Rights.FD_WRITE : Rights.FD_READ;
     if (offset !== undefined) {
       // A pipe or stdio has no positions: ESPIPE (POSIX), before any question of rights.
-      if (ctx.table.get(fd).handle.kind === 'stream') fail(Errno.SPIPE);
+      if (d.handle.kind === 'stream') fail(Errno.SPIPE);
       rights |= Rights.FD_SEEK;
     }
-    const desc = descriptor(ctx, fd, rights).description;
+    const desc = withRights(d, rights).description;
     const m = mem();
     m.check(outPtr, 4);
     const buffers = m.iovecs(iovs, iovsLen);

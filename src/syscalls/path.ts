@@ -5,7 +5,7 @@ import { OpenDirectory } from '../backends/directory-handle';
 import { MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
 import type { DirectoryInode, Handle, Inode } from '../backends/types';
 import { OpenFileDescription } from '../descriptors/description';
-import { descriptor, rightsFor, rightsFromU64, type Context } from './context';
+import { rightsFor, rightsFromU64, withRights, type Context } from './context';
 import { timeUpdates, writeFilestat } from './fd';
 
 /** Rights that ask for write access when given to path_open (as wasmtime reads them). */
@@ -18,9 +18,10 @@ const filetypeOf = (inode: Inode): Filetype =>
 function dirOf(ctx: Context, fd: number, rights: number): DirectoryInode {
   // A file or stream as the base is ENOTDIR before any rights question (it has no path rights
   // to lack), as wasmtime and the official path_open_dirfd_not_dir test expect.
-  if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
-  const h = descriptor(ctx, fd, rights).handle;
+  const d = ctx.table.get(fd);
+  const h = d.handle;
   if (h.kind !== 'directory') return fail(Errno.NOTDIR);
+  withRights(d, rights);
   return h.dir;
 }
 
@@ -68,9 +69,9 @@ export function pathSyscalls(ctx: Context) {
     ): number {
       if (oflags & ~OFLAGS_ALL || fdflags & ~FDFLAGS_ALL) fail(Errno.INVAL);
       const followFinal = follows(dirflags);
-      if (ctx.table.get(fd).handle.kind !== 'directory') fail(Errno.NOTDIR);
-      const dirDesc = descriptor(ctx, fd, Rights.PATH_OPEN);
+      const dirDesc = ctx.table.get(fd);
       if (dirDesc.handle.kind !== 'directory') fail(Errno.NOTDIR);
+      withRights(dirDesc, Rights.PATH_OPEN);
       const create = (oflags & Oflags.CREAT) !== 0;
       if (create && !(dirDesc.rightsBase & Rights.PATH_CREATE_FILE)) fail(Errno.NOTCAPABLE);
       const path = readPath(ctx, pathPtr, pathLen);
