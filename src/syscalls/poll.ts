@@ -71,109 +71,140 @@ function checkFd(ctx: Context, sub: FdSub): Event | NotReady {
   }
 }
 
+/** Decodes a clock subscription into "time left" on the clock it names. */
+function clockSub(clocks: Context['clocks'], userdata: bigint, id: number, timeout: bigint, flags: number): ClockSub {
+  if (flags & ~Subclockflags.ABSTIME) fail(Errno.INVAL);
+  const absolute = (flags & Subclockflags.ABSTIME) !== 0;
+  switch (id) {
+    case Clockid.MONOTONIC: {
+      const deadline = absolute ? timeout : clocks.monotonic() + timeout;
+      return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+    }
+    case Clockid.REALTIME: {
+      // An absolute wall-clock deadline follows the wall clock (it may be stepped meanwhile);
+      // a relative one is a duration.
+      if (absolute) return { kind: 'clock', userdata, left: () => timeout - clocks.realtime() };
+      const deadline = clocks.monotonic() + timeout;
+      return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+    }
+    case Clockid.PROCESS_CPUTIME_ID:
+    case Clockid.THREAD_CPUTIME_ID: {
+      // A waiting guest uses no CPU, so its CPU clocks would never reach the deadline: the
+      // CPU time still to go is waited for as real time (as node:wasi does; wasmtime refuses).
+      const now = clocks.now(id);
+      const wait = absolute ? (timeout > now ? timeout - now : 0n) : timeout;
+      const deadline = clocks.monotonic() + wait;
+      return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+    }
+    default:
+      return fail(Errno.INVAL);
+  }
+}
+
 export function pollSyscalls(ctx: Context) {
   const clocks = ctx.clocks;
 
-  /** Decodes a clock subscription into "time left" on the clock it names. */
-  function clockSub(userdata: bigint, id: number, timeout: bigint, flags: number): ClockSub {
-    if (flags & ~Subclockflags.ABSTIME) fail(Errno.INVAL);
-    const absolute = (flags & Subclockflags.ABSTIME) !== 0;
-    switch (id) {
-      case Clockid.MONOTONIC: {
-        const deadline = absolute ? timeout : clocks.monotonic() + timeout;
-        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+  return {
+    poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
+      const call = new PollCall(ctx, inPtr, outPtr, nsubs, neventsPtr);
+      let slice = FIRST_SLICE;
+      for (;;) {
+        const wait = call.step(false);
+        if (wait === null) return Errno.SUCCESS;
+        let ns = wait.ns;
+        if (wait.external) {
+          if (ns === null || slice < ns) ns = slice;
+          if (slice < MAX_SLICE) slice *= 2n;
+        }
+        clocks.sleep(ns!);
       }
-      case Clockid.REALTIME: {
-        // An absolute wall-clock deadline follows the wall clock (it may be stepped meanwhile);
-        // a relative one is a duration.
-        if (absolute) return { kind: 'clock', userdata, left: () => timeout - clocks.realtime() };
-        const deadline = clocks.monotonic() + timeout;
-        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
+    },
+  };
+}
+
+/** What a poll that found nothing ready waits for: the earliest clock (ns), and whether something outside may feed a stream. */
+export interface PollWait {
+  ns: bigint | null;
+  external: boolean;
+}
+
+/**
+ * One poll_oneoff call, decoded once (so clock deadlines are fixed when the call is made)
+ * and checked as often as needed: poll_oneoff checks and sleeps in a loop; a kernel serving
+ * another thread's call checks again whenever something may have changed, without blocking.
+ */
+export class PollCall {
+  private readonly subs: Sub[] = [];
+
+  constructor(
+    private readonly ctx: Context,
+    inPtr: number,
+    private readonly outPtr: number,
+    nsubs: number,
+    private readonly neventsPtr: number,
+  ) {
+    nsubs >>>= 0;
+    // Sleeping forever on nothing is not a thing in preview1 (wasmtime: EINVAL too).
+    if (nsubs === 0) fail(Errno.INVAL);
+    const mem = ctx.mem;
+    mem.check(inPtr, nsubs * SIZEOF_SUBSCRIPTION);
+    mem.check(outPtr, nsubs * SIZEOF_EVENT);
+    mem.check(neventsPtr, 4);
+    for (let i = 0; i < nsubs; i++) {
+      const p = (inPtr >>> 0) + i * SIZEOF_SUBSCRIPTION;
+      const userdata = mem.u64(p);
+      const tag = mem.u8(p + 8);
+      if (tag === Eventtype.CLOCK) {
+        this.subs.push(clockSub(ctx.clocks, userdata, mem.u32(p + 16), mem.u64(p + 24), mem.u16(p + 40)));
+      } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
+        this.subs.push({ kind: 'fd', userdata, type: tag, fd: mem.u32(p + 16) });
+      } else {
+        fail(Errno.INVAL);
       }
-      case Clockid.PROCESS_CPUTIME_ID:
-      case Clockid.THREAD_CPUTIME_ID: {
-        // A waiting guest uses no CPU, so its CPU clocks would never reach the deadline: the
-        // CPU time still to go is waited for as real time (as node:wasi does; wasmtime refuses).
-        const now = clocks.now(id);
-        const wait = absolute ? (timeout > now ? timeout - now : 0n) : timeout;
-        const deadline = clocks.monotonic() + wait;
-        return { kind: 'clock', userdata, left: () => deadline - clocks.monotonic() };
-      }
-      default:
-        return fail(Errno.INVAL);
     }
   }
 
-  return {
-    poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
-      nsubs >>>= 0;
-      // Sleeping forever on nothing is not a thing in preview1 (wasmtime: EINVAL too).
-      if (nsubs === 0) fail(Errno.INVAL);
-      const mem = ctx.mem;
-      mem.check(inPtr, nsubs * SIZEOF_SUBSCRIPTION);
-      mem.check(outPtr, nsubs * SIZEOF_EVENT);
-      mem.check(neventsPtr, 4);
-
-      const subs: Sub[] = [];
-      for (let i = 0; i < nsubs; i++) {
-        const p = (inPtr >>> 0) + i * SIZEOF_SUBSCRIPTION;
-        const userdata = mem.u64(p);
-        const tag = mem.u8(p + 8);
-        if (tag === Eventtype.CLOCK) {
-          subs.push(clockSub(userdata, mem.u32(p + 16), mem.u64(p + 24), mem.u16(p + 40)));
-        } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
-          subs.push({ kind: 'fd', userdata, type: tag, fd: mem.u32(p + 16) });
-        } else {
-          fail(Errno.INVAL);
+  /**
+   * Looks at every subscription once. If any is ready, writes the events and returns null;
+   * else returns what to wait for. `threaded`: other threads may make any stream ready, so
+   * a wait with no clock and no outside feeder is a wait, not the deadlock a lone thread has.
+   */
+  step(threaded: boolean): PollWait | null {
+    let events: Event[] = [];
+    let soonest: bigint | null = null;
+    let external = false;
+    for (const sub of this.subs) {
+      if (sub.kind === 'clock') {
+        const left = sub.left();
+        if (left <= 0n) {
+          events.push({ userdata: sub.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
+        } else if (soonest === null || left < soonest) {
+          soonest = left;
         }
+      } else {
+        const r = checkFd(this.ctx, sub);
+        if ('userdata' in r) events.push(r);
+        else external ||= r.external;
       }
-
-      let events: Event[] = [];
-      let slice = FIRST_SLICE;
-      for (;;) {
-        let soonest: bigint | null = null;
-        let external = false;
-        for (const sub of subs) {
-          if (sub.kind === 'clock') {
-            const left = sub.left();
-            if (left <= 0n) {
-              events.push({ userdata: sub.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
-            } else if (soonest === null || left < soonest) {
-              soonest = left;
-            }
-          } else {
-            const r = checkFd(ctx, sub);
-            if ('userdata' in r) events.push(r);
-            else external ||= r.external;
-          }
-        }
-        if (events.length > 0) break;
-        if (soonest === null && !external) {
-          // Nothing can ever become ready: no clock, and every stream waits for data only this
-          // guest could provide (a pipe whose write end it holds). POSIX would hang here forever,
-          // and with it the host's thread; refwasi reports the deadlock on each subscription.
-          events = subs.map((sub) => fdEvent(sub as FdSub, Errno.DEADLK));
-          break;
-        }
-        let wait = soonest;
-        if (external) {
-          if (wait === null || slice < wait) wait = slice;
-          if (slice < MAX_SLICE) slice *= 2n;
-        }
-        clocks.sleep(wait!);
-      }
-
-      events.forEach((e, i) => {
-        const p = (outPtr >>> 0) + i * SIZEOF_EVENT;
-        mem.write(p, new Uint8Array(SIZEOF_EVENT));
-        mem.setU64(p, e.userdata);
-        mem.setU16(p + 8, e.error);
-        mem.setU8(p + 10, e.type);
-        mem.setU64(p + 16, e.nbytes);
-        mem.setU16(p + 24, e.flags);
-      });
-      mem.setU32(neventsPtr, events.length);
-      return Errno.SUCCESS;
-    },
-  };
+    }
+    if (events.length === 0) {
+      if (soonest !== null || external || threaded) return { ns: soonest, external };
+      // Nothing can ever become ready: no clock, and every stream waits for data only this
+      // guest could provide (a pipe whose write end it holds). POSIX would hang here forever,
+      // and with it the host's thread; refwasi reports the deadlock on each subscription.
+      events = this.subs.map((sub) => fdEvent(sub as FdSub, Errno.DEADLK));
+    }
+    const mem = this.ctx.mem;
+    events.forEach((e, i) => {
+      const p = (this.outPtr >>> 0) + i * SIZEOF_EVENT;
+      mem.write(p, new Uint8Array(SIZEOF_EVENT));
+      mem.setU64(p, e.userdata);
+      mem.setU16(p + 8, e.error);
+      mem.setU8(p + 10, e.type);
+      mem.setU64(p + 16, e.nbytes);
+      mem.setU16(p + 24, e.flags);
+    });
+    mem.setU32(this.neventsPtr, events.length);
+    return null;
+  }
 }
