@@ -31,3 +31,20 @@ export class WASI extends CoreWASI {
     });
   }
 }
+
+import { runThreadsWith } from './threads/run-node';
+export { memoryImport, importsThreadSpawn, type MemoryImport } from './threads/memory-import';
+export type { ThreadHandle } from './threads/channel';
+export type { ProgramEnd } from './threads/kernel';
+
+/**
+ * Runs a wasi-threads program (wasm32-wasip1-threads: a shared imported memory and
+ * `wasi.thread-spawn`) as `wasmtime run -S threads` does: `_start` and every spawned thread
+ * in its own worker, all sharing one WASI (one descriptor table) served from this thread.
+ * Resolves with the exit code; a trap in any thread rejects with a WasiTrap. See docs/threads.md.
+ */
+export async function runThreads(wasm: Uint8Array | ArrayBuffer, options: WASIOptions = {}): Promise<number> {
+  const bytes = wasm instanceof Uint8Array ? wasm : new Uint8Array(wasm);
+  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  return runThreadsWith(new WASI({ ...options, threads: true }), module, bytes);
+}

@@ -16,6 +16,9 @@ import { procSyscalls } from './syscalls/proc';
 import { sockSyscalls } from './syscalls/sock';
 import { shimDescriptor, shimDirectory } from './backends/shim/install';
 import { isShimDirectory, isShimFd, type ShimDirectoryInode, type ShimFd } from './backends/shim/types';
+import type { ThreadHandle } from './threads/channel';
+import { ThreadKernel, type ImportModules } from './threads/kernel';
+import { WASIThread } from './threads/thread-wasi';
 
 /** Stdio may also be a browser_wasi_shim `Fd` (ConsoleStdout, OpenFile, ...): see backends/shim. */
 export type OutputOption = ((chunk: Uint8Array) => void) | StreamHandle | ShimFd;
@@ -37,6 +40,11 @@ export interface WASIOptions {
   renumber?: RenumberMode;
   /** Most descriptors open at once (EMFILE past it). */
   maxDescriptors?: number;
+  /**
+   * A program whose threads (workers) join it with `threadHandle()` / `WASI.fromThreadHandle`:
+   * one descriptor table for all of them, and `wasi.thread-spawn` in the imports. See docs/threads.md.
+   */
+  threads?: boolean;
 }
 
 type ImportFn = (...args: never[]) => number;
@@ -113,7 +121,9 @@ export class WASI {
   private memory: GuestMemory | null = null;
   private readonly context: Context;
   private state: 'new' | 'running' | 'initialized' | 'ended' = 'new';
-  private readonly imports: { wasi_snapshot_preview1: Family; wasix_32v1: Family };
+  private readonly imports: { wasi_snapshot_preview1: Family; wasix_32v1: Family; wasi?: Family };
+  /** The threads' kernel, for a WASI made with `threads: true`. */
+  readonly kernel: ThreadKernel | null = null;
 
   constructor(options: WASIOptions = {}) {
     this.table = new DescriptorTable({ maxDescriptors: options.maxDescriptors });
@@ -154,6 +164,50 @@ export class WASI {
       } as unknown as Family),
       wasix_32v1: guardAll(dupSyscalls(ctx) as unknown as Family),
     };
+    if (options.threads) this.kernel = this.startKernel();
+  }
+
+  /**
+   * Threads: the kernel serves the other threads' calls with the imports as they are; this
+   * thread's own calls go straight in, and then let parked calls of other threads look again
+   * (this call may have fed the pipe they wait on).
+   */
+  private startKernel(): ThreadKernel {
+    const own = this.imports as unknown as ImportModules;
+    let kernel: ThreadKernel | null = null;
+    own.wasi = { 'thread-spawn': (arg) => kernel!.spawn(Number(arg)) };
+    kernel = new ThreadKernel(own, this.context, () => this.closeAll());
+    for (const family of Object.values(own)) {
+      for (const [name, fn] of Object.entries(family)) {
+        family[name] = (...args) => {
+          const r = fn(...args);
+          if (kernel!.waiting) kernel!.retryParked();
+          return r;
+        };
+      }
+    }
+    // Remote threads call the unwrapped functions: the kernel retries parked calls itself.
+    return kernel!;
+  }
+
+  private closeAll(): void {
+    this.state = 'ended';
+    this.table.closeAll();
+  }
+
+  /**
+   * A handle for one more thread (worker) of this program: structured-cloneable, for
+   * postMessage or workerData; the worker calls `WASI.fromThreadHandle(handle)`. One handle
+   * per thread.
+   */
+  threadHandle(): ThreadHandle {
+    if (this.kernel === null) throw new TypeError('threadHandle() needs a WASI made with { threads: true }');
+    return this.kernel.handle();
+  }
+
+  /** The WASI of one more thread of a program: the same descriptor table, files, args, env and stdio. */
+  static fromThreadHandle(handle: ThreadHandle): WASIThread {
+    return new WASIThread(handle);
   }
 
   private installStdio(fd: number, handle: StreamHandle, readable: boolean, writable: boolean): void {
