@@ -45,6 +45,22 @@ const WASM_FLAGS = [
   '-Wl,--strip-debug',
 ];
 
+// Threaded programs (fixtures/threads-c -> fixtures/threads): Debian's wasi-libc has no
+// shared-memory build, so they use no libc (fixtures/include/refwasi_threads.h) and start
+// their threads through refwasi_thread_start.s; see fixtures/README.md.
+const THREADS_SRC_DIR = 'fixtures/threads-c';
+const THREADS_OUT_DIR = 'fixtures/threads';
+const THREADS_FLAGS = [
+  '--target=wasm32-wasi',
+  `--sysroot=${WASI_SYSROOT}`,
+  ...COMMON_FLAGS,
+  '-nostdlib',
+  '-matomics',
+  '-mbulk-memory',
+  '-Wl,--import-memory,--shared-memory,--max-memory=16777216,-z,stack-size=65536',
+  '-Wl,--export=wasi_thread_start,--strip-debug',
+];
+
 // Sources built into more than one program, each with its own defines.
 const VARIANTS = {
   renumber_free: [
@@ -66,8 +82,15 @@ function programs() {
     const base = file.slice(0, -2);
     const src = `${SRC_DIR}/${file}`;
     for (const v of VARIANTS[base] ?? [{ name: base, defines: [] }]) {
-      list.push({ name: v.name, src, defines: v.defines });
+      list.push({ name: v.name, src, defines: v.defines, outDir: OUT_DIR, flags: WASM_FLAGS, extra: [] });
     }
+  }
+  for (const file of fs.readdirSync(THREADS_SRC_DIR).sort()) {
+    if (!file.endsWith('.c')) continue;
+    list.push({
+      name: file.slice(0, -2), src: `${THREADS_SRC_DIR}/${file}`, defines: [], outDir: THREADS_OUT_DIR,
+      flags: THREADS_FLAGS, extra: [`${INCLUDE_DIR}/refwasi_thread_start.s`], threads: true,
+    });
   }
   return list;
 }
@@ -124,11 +147,14 @@ function stripCustomSections(bytes, names) {
 
 function buildWasm(prog, outDir, tmp) {
   const raw = path.join(tmp, `${prog.name}.raw.wasm`);
-  mustRun(WASI_CC, [...WASM_FLAGS, ...prog.defines, '-o', raw, prog.src]);
+  mustRun(WASI_CC, [...prog.flags, ...prog.defines, '-o', raw, prog.src, ...prog.extra]);
   const out = stripCustomSections(fs.readFileSync(raw), ['producers']);
-  fs.writeFileSync(path.join(outDir, `${prog.name}.wasm`), out);
+  const dir = outDir === undefined ? prog.outDir : path.join(outDir, prog.outDir);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${prog.name}.wasm`), out);
 }
 
+/** outDir: a check's temp dir, holding a copy of each suite's folder; by default the suites themselves. */
 function buildAll(progs, outDir) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-fixtures-'));
   try {
@@ -139,12 +165,12 @@ function buildAll(progs, outDir) {
 }
 
 function build(progs) {
-  buildAll(progs, OUT_DIR);
+  buildAll(progs, undefined);
   for (const prog of progs) {
-    const spec = `${OUT_DIR}/${prog.name}.json`;
+    const spec = `${prog.outDir}/${prog.name}.json`;
     if (!fs.existsSync(spec)) console.warn(`warning: no spec ${spec}`);
   }
-  console.log(`built ${progs.length} fixtures into ${OUT_DIR}`);
+  console.log(`built ${progs.length} fixtures into ${[...new Set(progs.map((p) => p.outDir))].join(' and ')}`);
   return 0;
 }
 
@@ -154,19 +180,19 @@ function check(progs, filtered) {
   try {
     buildAll(progs, tmp);
     for (const prog of progs) {
-      const committed = `${OUT_DIR}/${prog.name}.wasm`;
+      const committed = `${prog.outDir}/${prog.name}.wasm`;
       if (!fs.existsSync(committed)) {
         bad.push(`${committed} (missing)`);
-      } else if (!fs.readFileSync(committed).equals(fs.readFileSync(path.join(tmp, `${prog.name}.wasm`)))) {
+      } else if (!fs.readFileSync(committed).equals(fs.readFileSync(path.join(tmp, prog.outDir, `${prog.name}.wasm`)))) {
         bad.push(`${committed} (differs from a fresh build)`);
       }
-      if (!fs.existsSync(`${OUT_DIR}/${prog.name}.json`)) bad.push(`${OUT_DIR}/${prog.name}.json (missing)`);
+      if (!fs.existsSync(`${prog.outDir}/${prog.name}.json`)) bad.push(`${prog.outDir}/${prog.name}.json (missing)`);
     }
     if (!filtered) {
       const names = new Set(progs.map((p) => p.name));
-      for (const file of fs.readdirSync(OUT_DIR).sort()) {
-        if (file.endsWith('.wasm') && !names.has(file.slice(0, -5))) {
-          bad.push(`${OUT_DIR}/${file} (no source in ${SRC_DIR})`);
+      for (const [out, src] of [[OUT_DIR, SRC_DIR], [THREADS_OUT_DIR, THREADS_SRC_DIR]]) {
+        for (const file of fs.readdirSync(out).sort()) {
+          if (file.endsWith('.wasm') && !names.has(file.slice(0, -5))) bad.push(`${out}/${file} (no source in ${src})`);
         }
       }
     }
@@ -199,6 +225,11 @@ function native(progs) {
   const results = { pass: [], fail: [], skip: [] };
   try {
     for (const prog of progs) {
+      if (prog.threads) {
+        results.skip.push(prog.name);
+        console.log(`SKIP ${prog.name} (wasi-threads: no native build of its start-up)`);
+        continue;
+      }
       if (WASI_ONLY[prog.name]) {
         results.skip.push(prog.name);
         console.log(`SKIP ${prog.name} (wasi-only: ${WASI_ONLY[prog.name]})`);

@@ -52,16 +52,21 @@ function threadWorkerMain(
   post(outcome);
 }
 
-const CALL = (data: string, post: string) =>
-  `(${threadWorkerMain.toString()})(${JSON.stringify(CHANNEL)}, ${threadClient.toString()}, ${data}, ${post});\n`;
+/**
+ * A worker runs one thread after another: each ThreadStart message is a new instance over
+ * the same shared memory, and its outcome is the reply. Starting a worker costs tens of
+ * milliseconds; an instance of an already compiled module, a fraction of one.
+ */
+const RUN = (start: string, post: string) =>
+  `(${threadWorkerMain.toString()})(${JSON.stringify(CHANNEL)}, ${threadClient.toString()}, ${start}, ${post})`;
 
-/** The thread worker's source for node:worker_threads (`eval: true`, ThreadStart as workerData). */
+/** The thread worker's source for node:worker_threads (`eval: true`). */
 export function nodeThreadWorkerSource(): string {
-  return `const { parentPort, workerData } = require('node:worker_threads');\n`
-    + CALL('workerData', '(m) => parentPort.postMessage(m)');
+  return `const { parentPort } = require('node:worker_threads');\n`
+    + `parentPort.on('message', (start) => ${RUN('start', '(m) => parentPort.postMessage(m)')});\n`;
 }
 
-/** The thread worker's source for a Web Worker (a classic script; ThreadStart as its first message). */
+/** The thread worker's source for a Web Worker (a classic script). */
 export function browserThreadWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; ${CALL('e.data', '(m) => self.postMessage(m)')} };\n`;
+  return `self.onmessage = (e) => ${RUN('e.data', '(m) => self.postMessage(m)')};\n`;
 }
