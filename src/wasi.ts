@@ -233,6 +233,7 @@ export class WASI {
   /** Binds the guest memory (done by start/initialize; call it yourself for instances that import memory). */
   setMemory(memory: WebAssembly.Memory): void {
     this.memory = new GuestMemory(memory);
+    this.kernel?.memoryReady();
   }
 
   private bind(instance: WebAssembly.Instance): void {

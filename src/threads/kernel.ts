@@ -104,11 +104,33 @@ export class ThreadKernel {
 
   /** A new thread's way in: its own channel, served from now on. */
   handle(): ThreadHandle {
+    const sab = new SharedArrayBuffer(L.BYTES);
+    this.attach(sab);
+    return { kind: 'refwasi-thread', channel: sab, modules: this.modules };
+  }
+
+  /** The import names a handle carries (a kernel in another thread makes handles with them). */
+  get importNames(): Record<string, string[]> {
+    return this.modules;
+  }
+
+  /** Serves a channel made elsewhere (by the thread that gave out its handle). */
+  attach(sab: SharedArrayBuffer): void {
     if (this.ended !== null) throw new Error('the program has ended');
-    const ch = new Channel(new SharedArrayBuffer(L.BYTES));
+    const ch = new Channel(sab);
     this.channels.add(ch);
     void this.serve(ch);
-    return { kind: 'refwasi-thread', channel: ch.sab, modules: this.modules };
+  }
+
+  /**
+   * False until the program's memory is bound: calls that come before it (a kernel in its own
+   * worker hears of the memory by message) wait for it.
+   */
+  private memoryBound = false;
+
+  memoryReady(): void {
+    this.memoryBound = true;
+    this.retryParked();
   }
 
   /** Stops serving a thread that is gone (its worker exited). */
@@ -180,18 +202,21 @@ export class ThreadKernel {
     const args: (number | bigint)[] = [];
     for (let i = 0; i < argc; i++) args.push(mask & (1 << i) ? ch.big[i] : ch.num[i]);
     const name = this.names[index];
-    if (name === 'poll_oneoff') {
-      this.poll(ch, args as number[]);
-      return;
-    }
-    const run = (): boolean => {
+    const attempt = name === 'poll_oneoff' ? this.pollAttempt(ch, args as number[]) : this.callAttempt(ch, index, name, args);
+    // Before the memory is bound nothing can run: the call waits for it.
+    const run = (): boolean => this.memoryBound && attempt();
+    if (!run()) ch.parked = run;
+  }
+
+  /** One try at an ordinary call: true once it is answered, false if it must wait (a read with nothing to read). */
+  private callAttempt(ch: Channel, index: number, name: string, args: (number | bigint)[]): () => boolean {
+    return () => {
       const result = this.call(ch, index, args);
       if (result === null) return true;
       if (result === Errno.AGAIN && name === 'fd_read' && this.mayWait(args[0] as number)) return false;
       ch.reply(L.RETURN, result);
       return true;
     };
-    if (!run()) this.park(ch, run, null);
   }
 
   /** Runs one import; null if it ended the thread's call some other way (exit, trap). */
@@ -224,18 +249,14 @@ export class ThreadKernel {
     return d.handle.kind === 'stream' && (d.description.flags & Fdflags.NONBLOCK) === 0;
   }
 
-  private poll(ch: Channel, args: number[]): void {
-    let call: PollCall;
-    try {
-      call = new PollCall(this.ctx, args[0], args[1], args[2], args[3]);
-    } catch (e) {
-      ch.reply(L.RETURN, errnoOf(e));
-      return;
-    }
+  /** One try at a poll_oneoff: decoded on the first try (its deadlines count from then), looked at again on each. */
+  private pollAttempt(ch: Channel, args: number[]): () => boolean {
+    let call: PollCall | null = null;
     let sliceMs = 0.05;
-    const run = (): boolean => {
+    return () => {
       let wait;
       try {
+        call ??= new PollCall(this.ctx, args[0], args[1], args[2], args[3]);
         wait = call.step(true);
       } catch (e) {
         ch.reply(L.RETURN, errnoOf(e));
@@ -250,25 +271,19 @@ export class ThreadKernel {
         if (ms === null || sliceMs < ms) ms = sliceMs;
         sliceMs = Math.min(sliceMs * 2, MAX_SLICE_MS);
       }
-      this.arm(ch, run, ms);
+      this.arm(ch, ms);
       return false;
     };
-    if (!run()) ch.parked = run;
   }
 
-  private park(ch: Channel, run: () => boolean, ms: number | null): void {
-    ch.parked = run;
-    this.arm(ch, run, ms);
-  }
-
-  /** Runs a parked call again after `ms` (null: only when another call may have changed things). */
-  private arm(ch: Channel, run: () => boolean, ms: number | null): void {
+  /** Runs the channel's parked call again after `ms` (null: only when another call may have changed things). */
+  private arm(ch: Channel, ms: number | null): void {
     if (ch.timer !== null) clearTimeout(ch.timer);
     ch.timer = null;
     if (ms === null) return;
     ch.timer = setTimeout(() => {
       ch.timer = null;
-      if (ch.parked === run && run()) this.unpark(ch);
+      if (ch.parked !== null && ch.parked()) this.unpark(ch);
     }, Math.max(0, ms));
   }
 
