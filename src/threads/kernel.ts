@@ -7,6 +7,12 @@ import { CHANNEL as L, type ThreadHandle } from './channel';
 type ImportFn = (...args: (number | bigint)[]) => number;
 export type ImportModules = Record<string, Record<string, ImportFn>>;
 
+/**
+ * An option (of refwasi/node's WASI) that keeps a threaded program's kernel in the thread
+ * that makes the WASI: for runners whose own thread runs no guest code (runThreads).
+ */
+export const KERNEL_IN_THREAD = Symbol('refwasi.kernelInThread');
+
 /** How the program ended, for whoever runs its threads. */
 export type ProgramEnd = { kind: 'exit'; code: number } | { kind: 'trap'; message: string };
 

@@ -1,0 +1,73 @@
+import { ProcExit, WasiTrap } from '../abi/errors';
+import { CHANNEL, threadClient, type ThreadHandle } from './channel';
+import { inputConfig, outputConfig, preopenConfig, type KernelConfig } from './kernel-config';
+import type { ProgramEnd } from './kernel';
+import { RemoteKernel } from './remote-kernel';
+
+type Family = Record<string, (...args: never[]) => number>;
+
+/** The options a threaded WASI takes (refwasi/node's, less what cannot cross threads). */
+export interface ThreadedOptions {
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  preopens?: Record<string, unknown>;
+  stdin?: unknown;
+  stdout?: unknown;
+  stderr?: unknown;
+  renumber?: 'strict' | 'permissive';
+  maxDescriptors?: number;
+}
+
+/**
+ * The main thread's side of a threaded program in Node: its kernel runs in a worker (see
+ * RemoteKernel), and this thread's own instance calls it through a channel like every
+ * other thread, so it may block in the guest (a Rust thread joining its workers) while
+ * they go on calling.
+ */
+export class ThreadedProgram {
+  readonly kernel: RemoteKernel;
+  readonly imports: Record<string, Family>;
+  private readonly own: ThreadHandle;
+
+  constructor(options: ThreadedOptions, modules: Record<string, string[]>) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+    const config: KernelConfig = {
+      args: options.args ?? [],
+      env,
+      preopens: Object.entries(options.preopens ?? {}).map(([p, d]) => [p, preopenConfig(p, d)]),
+      stdin: inputConfig(options.stdin),
+      stdout: outputConfig(options.stdout, 'stdout'),
+      stderr: outputConfig(options.stderr, 'stderr'),
+      renumber: options.renumber,
+      maxDescriptors: options.maxDescriptors,
+    };
+    const callback = (v: unknown) => (typeof v === 'function' ? (v as (chunk: Uint8Array) => void) : undefined);
+    this.kernel = new RemoteKernel(config, modules, { 1: callback(options.stdout), 2: callback(options.stderr) });
+    this.own = this.kernel.handle();
+    this.imports = threadClient(
+      this.own,
+      CHANNEL,
+      (code) => { throw new ProcExit(code); },
+      (message) => { throw new WasiTrap(message); },
+    ) as unknown as Record<string, Family>;
+  }
+
+  /** Runs `entry` (the program's `_start`), then ends the program: its exit code. */
+  run(entry: () => void): number {
+    let end: ProgramEnd = { kind: 'exit', code: 0 };
+    let failure: unknown;
+    try {
+      entry();
+    } catch (e) {
+      if (e instanceof ProcExit) end = { kind: 'exit', code: e.code };
+      else {
+        failure = e;
+        end = { kind: 'trap', message: String((e as Error)?.message ?? e) };
+      }
+    }
+    this.kernel.finish(end);
+    if (failure !== undefined) throw failure;
+    return end.kind === 'exit' ? end.code : 134;
+  }
+}

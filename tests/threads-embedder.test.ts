@@ -1,0 +1,98 @@
+// Threads as an embedder runs them (emnapi and @napi-rs/wasm-runtime do this for the napi-rs
+// wasm32-wasip1-threads packages): the main thread makes `new WASI({ threads: true })` and
+// runs the program's first instance itself; the embedder's own `thread-spawn` starts a
+// worker that joins with `WASI.fromThreadHandle(handle)`. The main thread blocks in the
+// guest (joining its threads with memory.atomic.wait) while the workers' calls go on being
+// served: the kernel runs in a worker of its own.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { MemoryDirectory, NodeDirectory, WASI, memoryImport } from '../src/node';
+
+const SUITE = path.join(__dirname, '..', 'fixtures', 'threads');
+const WORKER = path.join(__dirname, 'helpers', 'embedder-thread.js');
+
+interface Run { code: number; stdout: string; stderr: string; workerErrors: string[] }
+
+async function runEmbedded(name: string, dir: MemoryDirectory | NodeDirectory): Promise<Run> {
+  const bytes = fs.readFileSync(path.join(SUITE, `${name}.wasm`));
+  const module = new WebAssembly.Module(bytes);
+  const limits = memoryImport(bytes)!;
+  const memory = new WebAssembly.Memory({ initial: limits.initial, maximum: limits.maximum, shared: true });
+  let stdout = '';
+  let stderr = '';
+  const wasi = new WASI({
+    threads: true,
+    args: [name],
+    preopens: { 'fs-tests.dir': dir },
+    stdout: (c) => { stdout += Buffer.from(c).toString(); },
+    stderr: (c) => { stderr += Buffer.from(c).toString(); },
+  });
+  const workers: Worker[] = [];
+  const workerErrors: string[] = [];
+  let nextTid = 1;
+  const imports = {
+    ...wasi.getImportObject(),
+    env: { memory },
+    wasi: {
+      'thread-spawn': (arg: number) => {
+        const tid = nextTid++;
+        const w = new Worker(WORKER, {
+          workerData: { handle: wasi.threadHandle(), module, memory, tid, arg },
+          execArgv: ['--require', 'ts-node/register/transpile-only'],
+        });
+        w.on('message', (m: { error?: string }) => { if (m.error) workerErrors.push(m.error); });
+        workers.push(w);
+        return tid;
+      },
+    },
+  } as WebAssembly.Imports;
+  const instance = new WebAssembly.Instance(module, imports);
+  wasi.setMemory(memory); // the module imports its memory rather than exporting it
+  const code = wasi.start(instance);
+  await wasi.ended;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { code, stdout, stderr, workerErrors };
+}
+
+const spec = (name: string) => JSON.parse(fs.readFileSync(path.join(SUITE, `${name}.json`), 'utf8'));
+const CASES = ['open_read_across', 'close_while_dup_held', 'concurrent_opens', 'shared_offset', 'append_two_threads', 'pipe_across_threads', 'renumber_stdout'];
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-embed-')));
+  fs.cpSync(path.join(SUITE, 'fs-tests.dir'), tmp, { recursive: true });
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe.each(CASES)('%s, its main instance on the main thread', (name) => {
+  test.each(['memory', 'node'] as const)('over %s', async (backend) => {
+    const dir = backend === 'memory'
+      ? MemoryDirectory.from({ 'hello.txt': 'hello, world\n', 'digits.txt': '0123456789' })
+      : new NodeDirectory(tmp);
+    const got = await runEmbedded(name, dir);
+    const want = spec(name);
+    expect(got).toEqual({ code: want.exit_code, stdout: want.stdout, stderr: want.stderr ?? '', workerErrors: [] });
+  });
+});
+
+test('threadHandle() on a WASI made without threads is a TypeError', () => {
+  expect(() => new WASI().threadHandle()).toThrow(TypeError);
+  expect(() => new WASI().threadHandle()).toThrow(/threads: true/);
+});
+
+test('fromThreadHandle refuses what is not a handle', () => {
+  expect(() => WASI.fromThreadHandle({} as never)).toThrow(TypeError);
+});
+
+test('a threaded WASI refuses an ordinary memory, and an instance without one', () => {
+  const wasi = new WASI({ threads: true });
+  expect(() => wasi.setMemory(new WebAssembly.Memory({ initial: 1 }))).toThrow(/shared/);
+  expect(() => wasi.start({ exports: { _start: () => {} } } as unknown as WebAssembly.Instance)).toThrow(/setMemory/);
+  wasi.close();
+});
+
+test('threads: true refuses what cannot be shared with threads', () => {
+  expect(() => new WASI({ threads: true, stdin: () => null })).toThrow(/cannot be shared/);
+});
