@@ -71,7 +71,7 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // They are kept here, not run, until that is found; runThreads covers the fixtures meanwhile.
 void runEmbedded;
 void CASES;
-void tmp;
+
 
 test('threadHandle() on a WASI made without threads is a TypeError', () => {
   expect(() => new WASI().threadHandle()).toThrow(TypeError);
