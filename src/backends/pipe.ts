@@ -21,26 +21,36 @@ export class Pipe {
   }
 
   push(data: Uint8Array): number {
+    return this.pushFrom(data, 0, data.length);
+  }
+
+  /** Queues a copy of bytes[at, at+len): the writer may reuse its buffer at once. */
+  pushFrom(bytes: Uint8Array, at: number, len: number): number {
     if (!this.readerOpen) fail(Errno.PIPE);
-    if (data.byteLength === 0) return 0;
-    this.chunks.push(data.slice());
-    this.buffered += data.byteLength;
-    return data.byteLength;
+    if (len === 0) return 0;
+    this.chunks.push(bytes.slice(at, at + len));
+    this.buffered += len;
+    return len;
   }
 
   pull(into: Uint8Array): number {
+    return this.pullInto(into, 0, into.length);
+  }
+
+  /** Moves up to len queued bytes into into[at...], oldest first. */
+  pullInto(into: Uint8Array, at: number, len: number): number {
     if (this.buffered === 0) {
       if (!this.writerOpen) return 0;
       // A single-threaded guest would wait forever for data nobody else can write.
       fail(Errno.AGAIN);
     }
     let n = 0;
-    while (n < into.byteLength && this.chunks.length > 0) {
+    while (n < len && this.chunks.length > 0) {
       const head = this.chunks[0];
-      const take = Math.min(head.byteLength, into.byteLength - n);
-      into.set(head.subarray(0, take), n);
+      const take = Math.min(head.length, len - n);
+      into.set(take === head.length ? head : head.subarray(0, take), at + n);
       n += take;
-      if (take === head.byteLength) this.chunks.shift();
+      if (take === head.length) this.chunks.shift();
       else this.chunks[0] = head.subarray(take);
     }
     this.buffered -= n;
@@ -61,6 +71,14 @@ export class PipeEnd implements StreamHandle {
   write(data: Uint8Array): number {
     if (this.end !== 'write') fail(Errno.BADF);
     return this.pipe.push(data);
+  }
+  readInto(bytes: Uint8Array, at: number, len: number): number {
+    if (this.end !== 'read') fail(Errno.BADF);
+    return this.pipe.pullInto(bytes, at, len);
+  }
+  writeFrom(bytes: Uint8Array, at: number, len: number): number {
+    if (this.end !== 'write') fail(Errno.BADF);
+    return this.pipe.pushFrom(bytes, at, len);
   }
   readReadiness(): Readiness {
     const p = this.pipe;

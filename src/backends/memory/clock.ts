@@ -3,7 +3,24 @@
 const perf = performance;
 const origin = perf.timeOrigin;
 
-/** Wall-clock time in nanoseconds, from the best clock every platform has. */
+/**
+ * A timestamp as MemoryDirectory keeps it: a number is milliseconds since the epoch as the
+ * clock gave it (stamping a write makes no BigInt); a bigint is an exact nanosecond value a
+ * guest set. Either becomes nanoseconds only when someone asks (stat).
+ */
+export type Stamp = number | bigint;
+
+/** Wall-clock time in milliseconds (fractional), from the best clock every platform has. */
+export function nowMs(): number {
+  return origin + perf.now();
+}
+
+/** A Stamp in nanoseconds since the epoch (a clock reading rounds to the nanosecond as before). */
+export function stampNs(t: Stamp): bigint {
+  return typeof t === 'bigint' ? t : BigInt(Math.round(t * 1e6));
+}
+
+/** Wall-clock time in nanoseconds. */
 export function nowNs(): bigint {
-  return BigInt(Math.round((origin + perf.now()) * 1e6));
+  return stampNs(nowMs());
 }
