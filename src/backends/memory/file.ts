@@ -16,19 +16,25 @@ const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 /** The first capacity of a small file's only chunk; it doubles up to CHUNK. */
 const FIRST_CAPACITY = 64;
+const NO_CHUNKS: (Uint8Array | undefined)[] = Object.freeze([]) as unknown as (Uint8Array | undefined)[];
 /** Copies up to this many bytes go byte by byte: cheaper than making a view to copy from. */
 const SMALL_COPY = 32;
 
 export abstract class MemoryInode {
-  readonly ino: bigint;
+  /** The inode number (a plain number, < 2^53: one per inode made). */
+  readonly inoNumber: number;
   atim: Stamp;
   mtim: Stamp;
   ctim: Stamp;
   nlink = 1;
 
   constructor(readonly fs: MemoryFs) {
-    this.ino = fs.allocIno();
+    this.inoNumber = fs.allocIno();
     this.atim = this.mtim = this.ctim = nowMs();
+  }
+
+  get ino(): bigint {
+    return BigInt(this.inoNumber);
   }
 
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
@@ -55,14 +61,16 @@ export abstract class MemoryInode {
 export class MemoryFile extends MemoryInode implements FileInode {
   readonly kind = 'file';
   readonly filetype = Filetype.REGULAR_FILE;
-  private chunks: (Uint8Array | undefined)[] = [];
+  /** Shared by every file that has never held a byte (most files a program creates stay empty a while). */
+  private chunks: (Uint8Array | undefined)[] = NO_CHUNKS;
   private length = 0;
   /** Open handles: an unlinked file keeps its bytes until the last one closes (POSIX). */
   handles = 0;
 
-  constructor(fs: MemoryFs, contents: Uint8Array = new Uint8Array()) {
+  constructor(fs: MemoryFs, contents?: Uint8Array) {
     super(fs);
-    if (contents.length > 0) {
+    // No default array: an ArrayBuffer per new file was most of what creating one cost.
+    if (contents !== undefined && contents.length > 0) {
       fs.charge(contents.length);
       this.length = contents.length;
       this.copyIn(contents, 0, contents.length, 0);
@@ -128,6 +136,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
     }
     const grown = new Uint8Array(capacity);
     if (c !== undefined) grown.set(c);
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks[i] = grown;
     return grown;
   }
@@ -196,7 +205,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
   /** Drops the bytes when the last link and the last handle are gone. */
   release(): void {
     this.fs.charge(-this.length);
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.length = 0;
   }
 

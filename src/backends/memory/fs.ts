@@ -21,7 +21,8 @@ export const DEFAULT_MAX_ENTRIES = 1 << 20;
  */
 export class MemoryFs {
   readonly dev = 1n;
-  private nextIno = 1n;
+  /** A number, not a bigint: one heap object less per inode (they become bigints when stat'd). */
+  private nextIno = 1;
   readonly maxBytes: number;
   readonly maxEntries: number;
   bytesUsed = 0;
@@ -35,7 +36,7 @@ export class MemoryFs {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   }
 
-  allocIno(): bigint {
+  allocIno(): number {
     return this.nextIno++;
   }
 
