@@ -2,6 +2,8 @@
 // listings kept encoded until the directory changes. Checked against a plain model.
 import { MemoryDirectory, MemoryFile } from '../src/backends/memory';
 import { CHUNK_BITS } from '../src/backends/memory/file';
+import { WasiError } from '../src/abi/errors';
+import { Pipe } from '../src/backends/pipe';
 import { Harness } from './support/harness';
 
 const CHUNK = 1 << CHUNK_BITS;
@@ -29,7 +31,7 @@ describe('chunked file contents', () => {
     const root = new MemoryDirectory();
     const file = new MemoryFile(root.fs);
     const handle = file.open();
-    let flat = new Uint8Array(0);
+    let flat: Uint8Array = new Uint8Array(0);
     const r = rng(7);
     // Positions near boundaries are where a chunked store goes wrong.
     const near = () => Math.max(0, r(4) * CHUNK + r(64) - 32);
@@ -98,5 +100,40 @@ describe('encoded listings', () => {
     expect(h.listAll(fd)).toEqual(['.', '..', 'b', 'c']);
     expect(h.rename('d/b', 'd/z')).toBe(0);
     expect(h.listAll(fd)).toEqual(['.', '..', 'c', 'z']);
+  });
+});
+
+describe('pipe buffer', () => {
+  it('bytes come out in order through growth, compaction and partial reads', () => {
+    const pipe = new Pipe();
+    const r = rng(11);
+    const sent: number[] = [];
+    const got: number[] = [];
+    let next = 0;
+    for (let step = 0; step < 600; step++) {
+      if (r(2) === 0) {
+        const len = r(4) === 0 ? 5000 + r(70000) : r(300);
+        const src = new Uint8Array(len + 6);
+        for (let i = 0; i < len; i++) src[3 + i] = (next + i) & 0xff;
+        for (let i = 0; i < len; i++) sent.push((next + i) & 0xff);
+        next += len;
+        expect(pipe.writeEnd.writeFrom(src, 3, len)).toBe(len);
+      } else if (pipe.available > 0) {
+        const len = 1 + r(r(3) === 0 ? 90000 : 500);
+        const into = new Uint8Array(len + 2);
+        const n = pipe.readEnd.readInto(into, 1, len);
+        expect(n).toBe(Math.min(len, sent.length - got.length));
+        for (let i = 0; i < n; i++) got.push(into[1 + i]);
+      } else {
+        expect(() => pipe.readEnd.readInto(new Uint8Array(4), 0, 4)).toThrow(WasiError);
+      }
+      expect(pipe.available).toBe(sent.length - got.length);
+    }
+    const rest = new Uint8Array(pipe.available);
+    if (rest.length > 0) expect(pipe.pull(rest)).toBe(rest.length);
+    got.push(...rest);
+    expect(Buffer.from(got).equals(Buffer.from(sent))).toBe(true);
+    pipe.writerOpen = false;
+    expect(pipe.pull(new Uint8Array(4))).toBe(0);
   });
 });
