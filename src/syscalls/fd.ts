@@ -66,7 +66,10 @@ function seek(ctx: Context, fd: number, offset: bigint, whence: number, ptr: num
   if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
   // In doubles: a sum that should be at most 2^53 - 1 is exact, and an offset past +-2^53
   // rounds but stays past, so both checks still hold.
-  const delta = zero ? 0 : Number(BigInt.asIntN(64, offset));
+  // An i64 from wasm is a signed BigInt already; only a JS caller can pass the unsigned
+  // form (>= 2^63), which is reinterpreted. (BigInt.asIntN on every call costs a runtime call.)
+  let delta = zero ? 0 : Number(offset);
+  if (delta >= 2 ** 63) delta = Number(BigInt.asIntN(64, offset));
   const target = (whence === Whence.CUR ? desc.offset : whence === Whence.END ? h.size() : 0) + delta;
   if (target < 0) return fail(Errno.INVAL);
   if (target > Number.MAX_SAFE_INTEGER) return fail(Errno.OVERFLOW);
