@@ -18,6 +18,8 @@ const EMPTY = new Uint8Array(0);
  */
 export class GuestMemory {
   memory: WebAssembly.Memory | null = null;
+  /** Short ASCII strings decoded lately: a program opens and stats the same paths again and again. */
+  private readonly recent = new RecentStrings();
   private buffer: ArrayBufferLike | undefined = undefined;
   view: DataView = new DataView(new ArrayBuffer(0));
   bytes: Uint8Array = EMPTY;
@@ -88,8 +90,13 @@ export class GuestMemory {
     ptr >>>= 0;
     if (len <= SHORT_STRING) {
       let ascii = true;
-      for (let i = ptr; i < ptr + len; i++) if (bytes[i] >= 0x80) { ascii = false; break; }
-      if (ascii) return String.fromCharCode.apply(null, bytes.subarray(ptr, ptr + len) as unknown as number[]);
+      let hash = len;
+      for (let i = ptr; i < ptr + len; i++) {
+        const b = bytes[i];
+        if (b >= 0x80) { ascii = false; break; }
+        hash = (Math.imul(hash, 31) + b) | 0;
+      }
+      if (ascii) return this.recent.get(bytes, ptr, len, hash);
     }
     const view = bytes.subarray(ptr, ptr + len);
     try {
@@ -139,6 +146,37 @@ export class GuestMemory {
       out[i] = this.bytes.subarray(buf, buf + this.view.getUint32(base + 4, true));
     }
     return out;
+  }
+}
+
+const RECENT_SLOTS = 64;
+
+/**
+ * A small direct-mapped cache from the bytes of short ASCII strings to the strings. A hit
+ * costs a byte comparison and gives back the very same string, whose hash V8 has already
+ * computed, so the Map lookup of a directory entry is cheap too; a miss builds the string
+ * from its char codes (cheaper than TextDecoder for a path).
+ */
+class RecentStrings {
+  private readonly keys: (Uint8Array | null)[] = new Array(RECENT_SLOTS).fill(null);
+  private readonly values: string[] = new Array(RECENT_SLOTS).fill('');
+  private readonly codes: number[] = [];
+
+  get(bytes: Uint8Array, at: number, len: number, hash: number): string {
+    const slot = hash & (RECENT_SLOTS - 1);
+    const key = this.keys[slot];
+    if (key !== null && key.length === len) {
+      let k = 0;
+      while (k < len && key[k] === bytes[at + k]) k++;
+      if (k === len) return this.values[slot];
+    }
+    const codes = this.codes;
+    codes.length = len;
+    for (let k = 0; k < len; k++) codes[k] = bytes[at + k];
+    const s = String.fromCharCode.apply(null, codes);
+    this.keys[slot] = bytes.slice(at, at + len);
+    this.values[slot] = s;
+    return s;
   }
 }
 
