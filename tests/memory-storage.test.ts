@@ -83,6 +83,25 @@ describe('chunked file contents', () => {
     expect(root.fs.bytesUsed).toBe(10 * CHUNK);
     handle.close();
   });
+
+  it('chunks freed by one file come back zeroed in another', () => {
+    const root = new MemoryDirectory();
+    const a = new MemoryFile(root.fs);
+    const ha = a.open();
+    const ones = new Uint8Array(3 * CHUNK).fill(0xff);
+    ha.write(ones, 0);
+    ha.truncate(0); // the chunks go back for reuse
+    const b = new MemoryFile(root.fs);
+    const hb = b.open();
+    hb.write(new Uint8Array([7]), 2 * CHUNK + 10); // a hole, then one byte, in reused chunks
+    expect(b.size).toBe(2 * CHUNK + 11);
+    const back = new Uint8Array(b.size);
+    expect(hb.read(back, 0)).toBe(b.size);
+    expect(back.indexOf(0xff)).toBe(-1);
+    expect(back[2 * CHUNK + 10]).toBe(7);
+    ha.close();
+    hb.close();
+  });
 });
 
 describe('encoded listings', () => {

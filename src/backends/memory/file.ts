@@ -134,11 +134,18 @@ export class MemoryFile extends MemoryInode implements FileInode {
       while (capacity < need) capacity *= 2;
       if (capacity > CHUNK) capacity = CHUNK;
     }
-    const grown = new Uint8Array(capacity);
+    const grown = capacity === CHUNK ? this.fs.takeChunk(CHUNK) : new Uint8Array(capacity);
     if (c !== undefined) grown.set(c);
     if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks[i] = grown;
     return grown;
+  }
+
+  /** Chunk i is no longer this file's: a full-size one goes back for reuse. */
+  private dropChunk(i: number): void {
+    const c = this.chunks[i];
+    if (c !== undefined && c.length === CHUNK) this.fs.giveBack(c);
+    this.chunks[i] = undefined;
   }
 
   read(into: Uint8Array, position: number): number {
@@ -192,6 +199,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
     if (size < this.length) {
       // Chunks wholly past the end go; the tail of the last one kept is zeroed.
       const keep = Math.ceil(size / CHUNK);
+      for (let i = keep; i < this.chunks.length; i++) this.dropChunk(i);
       if (this.chunks.length > keep) this.chunks.length = keep;
       const last = this.chunks[keep - 1];
       const off = size & CHUNK_MASK;
@@ -205,6 +213,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
   /** Drops the bytes when the last link and the last handle are gone. */
   release(): void {
     this.fs.charge(-this.length);
+    for (let i = 0; i < this.chunks.length; i++) this.dropChunk(i);
     this.chunks = NO_CHUNKS;
     this.length = 0;
   }
