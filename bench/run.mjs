@@ -60,7 +60,7 @@ const WORKLOADS = [
   // The shim copies the whole file on every append, so it gets few iterations: every one
   // of them (and every refwasi one) lands on a file of at least 4 MiB.
   { name: 'append 16 B at 4 MiB', prog: 'append16', result: 'append_16B', floor: 'seeklike', goal: { x: 8 },
-    args: { 'refwasi-memory': [1e5, 4], 'browser_wasi_shim': [150, 4], 'refwasi-node': [4e4, 4], 'node:wasi': [4e4, 4] } },
+    args: { 'refwasi-memory': [1e6, 4], 'browser_wasi_shim': [150, 4], 'refwasi-node': [4e4, 4], 'node:wasi': [4e4, 4] } },
   // Passes of 64 MiB each, after one warm-up pass; at most 3 runs of each. The shim copies
   // the whole file on every write, so it writes 4 MiB a pass (its cost per chunk only grows
   // with the file: what it shows is a lower bound of its 64 MiB cost).

@@ -3,21 +3,15 @@
 const perf = performance;
 const origin = perf.timeOrigin;
 
-/**
- * A timestamp as MemoryDirectory keeps it: a number is milliseconds since the epoch as the
- * clock gave it (stamping a write makes no BigInt); a bigint is an exact nanosecond value a
- * guest set. Either becomes nanoseconds only when someone asks (stat).
- */
-export type Stamp = number | bigint;
 
 /** Wall-clock time in milliseconds (fractional), from the best clock every platform has. */
 export function nowMs(): number {
   return origin + perf.now();
 }
 
-/** A Stamp in nanoseconds since the epoch (a clock reading rounds to the nanosecond as before). */
-export function stampNs(t: Stamp): bigint {
-  return typeof t === 'bigint' ? t : BigInt(Math.round(t * 1e6));
+/** A clock reading (milliseconds) in nanoseconds since the epoch, rounded as it always was. */
+export function stampNs(ms: number): bigint {
+  return BigInt(Math.round(ms * 1e6));
 }
 
 /** Wall-clock time in nanoseconds. */

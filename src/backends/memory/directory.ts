@@ -2,7 +2,6 @@ import { Errno, Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
 import { encodeListing, type EncodedListing } from '../../abi/dirent';
-import { nowMs } from './clock';
 import { MemoryFile, MemoryInode } from './file';
 import { MemoryFs } from './fs';
 
@@ -68,7 +67,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   }
 
   private touch(): void {
-    this.mtim = this.ctim = nowMs();
+    this.modified();
   }
 
   /**
@@ -161,7 +160,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     dest.checkLive();
     dest.add(toName, node);
     node.nlink++;
-    node.ctim = nowMs();
+    node.changed();
   }
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
@@ -188,7 +187,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     }
     this.drop(name, node, true);
     dest.add(toName, node, true);
-    node.ctim = nowMs();
+    node.changed();
   }
 }
 
@@ -201,7 +200,7 @@ function asMemoryDir(dir: DirectoryInode, fs: MemoryFs): MemoryDir {
 function unlinked(node: MemoryNode): void {
   if (node.kind === 'directory') return;
   node.nlink--;
-  node.ctim = nowMs();
+  node.changed();
   if (node instanceof MemoryFile && node.nlink === 0 && node.handles === 0) node.release();
   if (node instanceof MemorySymlink && node.nlink === 0) node.fs.charge(-node.size);
 }

@@ -1,7 +1,7 @@
 import { Advice, Errno, Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { FileHandle, FileInode, FileStat, TimeUpdate } from '../types';
-import { nowMs, stampNs, type Stamp } from './clock';
+import { nowMs, stampNs } from './clock';
 import type { MemoryFs } from './fs';
 
 /** Largest file size refwasi keeps in memory (positions stay exact JS numbers). */
@@ -23,31 +23,83 @@ const SMALL_COPY = 32;
 export abstract class MemoryInode {
   /** The inode number (a plain number, < 2^53: one per inode made). */
   readonly inoNumber: number;
-  atim: Stamp;
-  mtim: Stamp;
-  ctim: Stamp;
+  /**
+   * Times as the clock gave them, in milliseconds: numbers only, so V8 keeps these fields as
+   * doubles and stamping a write allocates nothing. A time the guest set exactly (in
+   * nanoseconds) is kept beside it and wins while it stands.
+   */
+  private atimMs: number;
+  private mtimMs: number;
+  private ctimMs: number;
+  private atimSet: bigint | null = null;
+  private mtimSet: bigint | null = null;
+  private ctimSet: bigint | null = null;
   nlink = 1;
 
   constructor(readonly fs: MemoryFs) {
     this.inoNumber = fs.allocIno();
-    this.atim = this.mtim = this.ctim = nowMs();
+    this.atimMs = this.mtimMs = this.ctimMs = nowMs();
   }
 
   get ino(): bigint {
     return BigInt(this.inoNumber);
   }
 
+  /** The times in nanoseconds since the epoch, as stat reports them. */
+  get atim(): bigint {
+    return this.atimSet ?? stampNs(this.atimMs);
+  }
+  get mtim(): bigint {
+    return this.mtimSet ?? stampNs(this.mtimMs);
+  }
+  get ctim(): bigint {
+    return this.ctimSet ?? stampNs(this.ctimMs);
+  }
+  /** Setting a time directly (as an embedder may) keeps that exact value. */
+  set atim(ns: bigint) {
+    this.atimSet = ns;
+  }
+  set mtim(ns: bigint) {
+    this.mtimSet = ns;
+  }
+  set ctim(ns: bigint) {
+    this.ctimSet = ns;
+  }
+
+  /** The contents (or entries) changed now: mtime and ctime. */
+  modified(now: number = nowMs()): void {
+    this.mtimMs = this.ctimMs = now;
+    if (this.mtimSet !== null) this.mtimSet = null;
+    if (this.ctimSet !== null) this.ctimSet = null;
+  }
+
+  /** The inode itself changed now (links, rename): ctime. */
+  changed(now: number = nowMs()): void {
+    this.ctimMs = now;
+    if (this.ctimSet !== null) this.ctimSet = null;
+  }
+
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     const now = nowMs();
-    if (atim !== null) this.atim = atim === 'now' ? now : atim;
-    if (mtim !== null) this.mtim = mtim === 'now' ? now : mtim;
-    this.ctim = now;
+    if (atim === 'now') {
+      this.atimMs = now;
+      this.atimSet = null;
+    } else if (atim !== null) {
+      this.atimSet = atim;
+    }
+    if (mtim === 'now') {
+      this.mtimMs = now;
+      this.mtimSet = null;
+    } else if (mtim !== null) {
+      this.mtimSet = mtim;
+    }
+    this.changed(now);
   }
 
   protected statAs(filetype: Filetype, size: number): FileStat {
     return {
       dev: this.fs.dev, ino: this.ino, filetype, nlink: BigInt(this.nlink), size: BigInt(size),
-      atim: stampNs(this.atim), mtim: stampNs(this.mtim), ctim: stampNs(this.ctim),
+      atim: this.atim, mtim: this.mtim, ctim: this.ctim,
     };
   }
 }
@@ -188,7 +240,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
         this.copyIn(src, at, len, position);
       }
     }
-    this.mtim = this.ctim = nowMs();
+    this.modified();
     return len;
   }
 
@@ -207,7 +259,7 @@ export class MemoryFile extends MemoryInode implements FileInode {
     }
     // Growing leaves a hole: the chunks past the old end are missing and read as zeros.
     this.length = size;
-    this.mtim = this.ctim = nowMs();
+    this.modified();
   }
 
   /** Drops the bytes when the last link and the last handle are gone. */
