@@ -46,9 +46,15 @@ export function procSyscalls(ctx: Context) {
     // The precision argument is a hint; every reading is as precise as the clock gets.
     clock_time_get: selfGuarded((id: number, _precision: bigint, ptr: number): number => {
       try {
-        const now = id === Clockid.MONOTONIC ? clocks.monotonic() : clocks.now(id);
         const m = ctx.mem;
         ptr >>>= 0;
+        if (id === Clockid.MONOTONIC) {
+          if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
+          clocks.storeMonotonic(m.view, ptr);
+          return Errno.SUCCESS;
+        }
+        // An unknown clock is EINVAL before the pointer is looked at.
+        const now = clocks.now(id);
         if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
         m.view.setBigUint64(ptr, now, true);
         return Errno.SUCCESS;
