@@ -1,4 +1,4 @@
-import { Errno, Filetype } from './abi/constants';
+import { Filetype } from './abi/constants';
 import { ProcExit } from './abi/errors';
 import { encodeString, GuestMemory } from './abi/memory';
 import { OpenDirectory } from './backends/directory-handle';

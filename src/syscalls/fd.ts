@@ -1,5 +1,5 @@
 import {
-  Advice, Errno, FDFLAGS_ALL, Fdflags, Filetype, Fstflags, FSTFLAGS_ALL, Rights, SIZEOF_DIRENT, Whence,
+  Advice, Errno, FDFLAGS_ALL, Fstflags, FSTFLAGS_ALL, Rights, Whence,
 } from '../abi/constants';
 import { encodeListing } from '../abi/dirent';
 import { fail } from '../abi/errors';
