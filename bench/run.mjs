@@ -1,15 +1,21 @@
 #!/usr/bin/env node
-// Benchmarks refwasi against node:wasi and @bjorn3/browser_wasi_shim, in one run.
+// Benchmarks refwasi against node:wasi and @bjorn3/browser_wasi_shim, with the floors each
+// row is judged by, all in one run.
 //
-//   npm run bench
-//   node bench/run.mjs [--reps N] [--only seek,stat] [--impls refwasi-memory,...] [--no-write]
+//   npm run bench                                  every row; prints the table, writes nothing
+//   node bench/run.mjs --write                     the same, and rewrites bench/results/latest.*
+//   node bench/run.mjs --only seek,bulk --reps 7   some programs (by program or row name)
+//   node bench/run.mjs --impls refwasi-memory      some implementations (prints medians only)
 //
 // Each workload is a C program (bench/c, compiled to bench/wasm by bench/build.mjs) that
 // times its own loop with CLOCK_MONOTONIC and prints ns/op, so start-up is not measured.
-// Every (program, implementation) pair runs --reps times, each in a fresh Node process,
-// and the median counts. Pairs: refwasi MemoryDirectory vs browser_wasi_shim's in-memory
-// PreopenDirectory, and refwasi NodeDirectory vs node:wasi over a real temp directory.
-// Results: a table on stdout, bench/results/latest.json and bench/results/latest.md.
+// Every (program, implementation) pair runs --reps times (default 5), each in a fresh Node
+// process, implementations alternating round by round so a busy moment on the machine hits
+// them alike, and the median counts. Pairs: refwasi MemoryDirectory vs browser_wasi_shim's
+// in-memory PreopenDirectory, refwasi NodeDirectory vs node:wasi over a real temp directory.
+// The floors (an empty import, an fd_seek-shaped import, a 64 MiB Uint8Array copy, a bare
+// clock read) and the JS heap per descriptor are measured the same way, in the same rounds.
+// More rows may live in bench/rows/*.mjs (each exports an array shaped like WORKLOADS).
 // refwasi is bundled from src/ with esbuild first (as scripts/build.mjs does for dist/esm),
 // so what runs is the working tree; REFWASI_BUNDLE=file.mjs runs a given bundle instead.
 import { spawnSync } from 'node:child_process';
@@ -17,9 +23,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
+const MiB64 = 64 * 2 ** 20;
 
 const IMPLS = {
   'refwasi-memory': { label: 'refwasi MemoryDirectory' },
@@ -33,42 +41,74 @@ const PAIRS = [
 ];
 
 /**
- * One row per measurement. `args` are the program's argv after its name, per
- * implementation: iteration counts sized so a run's timed loop takes about 0.1-0.3 s.
+ * One row per measurement. `args` are the program's argv after its name, per implementation:
+ * iteration counts sized so a run's timed loop takes about 0.1-0.3 s. `floor` names the floor
+ * the row is divided by; `goal` is MemoryDirectory's target: at most `x` times the floor, at
+ * most `ns`, or (for byte rows) at least `fraction` of the copy floor's throughput.
  */
 const WORKLOADS = [
-  { name: 'fd_seek', prog: 'seek', result: 'fd_seek',
+  { name: 'fd_seek', prog: 'seek', result: 'fd_seek', floor: 'seeklike', goal: { x: 3 },
     args: { 'refwasi-memory': [1e6], 'browser_wasi_shim': [1e6], 'refwasi-node': [1e6], 'node:wasi': [2e5] } },
-  { name: 'fd_tell', prog: 'tell', result: 'fd_tell',
+  { name: 'fd_tell', prog: 'tell', result: 'fd_tell', floor: 'seeklike', goal: { x: 3 },
     args: { 'refwasi-memory': [1e6], 'browser_wasi_shim': [1e6], 'refwasi-node': [1e6], 'node:wasi': [2e5] } },
-  { name: 'write 16 B', prog: 'write16', result: 'write_16B',
-    args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [3e5], 'refwasi-node': [5e4], 'node:wasi': [5e4] } },
+  { name: 'fd_fdstat_get', prog: 'fdstat', result: 'fd_fdstat_get', floor: 'seeklike', goal: { x: 3 },
+    args: { 'refwasi-memory': [1e6], 'browser_wasi_shim': [1e6], 'refwasi-node': [1e6], 'node:wasi': [2e5] } },
+  { name: 'clock_time_get', prog: 'clock', result: 'clock_time_get', floor: 'clock', goal: { x: 1.2 },
+    args: { 'refwasi-memory': [1e6], 'browser_wasi_shim': [1e6], 'refwasi-node': [1e6], 'node:wasi': [1e6] } },
+  { name: 'write 16 B', prog: 'write16', result: 'write_16B', floor: 'seeklike', goal: { x: 8 },
+    args: { 'refwasi-memory': [1e6], 'browser_wasi_shim': [3e5], 'refwasi-node': [5e4], 'node:wasi': [5e4] } },
   // The shim copies the whole file on every append, so it gets few iterations: every one
   // of them (and every refwasi one) lands on a file of at least 4 MiB.
-  { name: 'append 16 B at 4 MiB', prog: 'append16', result: 'append_16B',
-    args: { 'refwasi-memory': [1e5, 4], 'browser_wasi_shim': [150, 4], 'refwasi-node': [4e4, 4], 'node:wasi': [4e4, 4] } },
-  // Passes of 64 MiB each, after one warm-up pass (none for the shim: a pass takes it
-  // seconds); at most 3 runs of each, which is where most of the whole benchmark's time goes.
-  { name: 'write 1 MiB (64 MiB file)', prog: 'bulk', result: 'write_1MiB', bytes: 1 << 20, maxReps: 3,
-    args: { 'refwasi-memory': [3, 1], 'browser_wasi_shim': [1, 0], 'refwasi-node': [2, 1], 'node:wasi': [2, 1] } },
-  { name: 'read 1 MiB (64 MiB file)', prog: 'bulk', result: 'read_1MiB', bytes: 1 << 20, sameRunAs: 'write 1 MiB (64 MiB file)' },
-  { name: 'open + close', prog: 'openclose', result: 'open_close',
-    args: { 'refwasi-memory': [1e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
-  { name: 'readdir, per entry (1,000 files)', prog: 'readdir', result: 'readdir_entry',
+  { name: 'append 16 B at 4 MiB', prog: 'append16', result: 'append_16B', floor: 'seeklike', goal: { x: 8 },
+    args: { 'refwasi-memory': [1e6, 4], 'browser_wasi_shim': [150, 4], 'refwasi-node': [4e4, 4], 'node:wasi': [4e4, 4] } },
+  // Passes of 64 MiB each, after one warm-up pass. The shim copies
+  // the whole file on every write, so it writes 4 MiB a pass (its cost per chunk only grows
+  // with the file: what it shows is a lower bound of its 64 MiB cost).
+  { name: 'write 64 MiB in 64 KiB', prog: 'bulk', result: 'write_64KiB', bytes: 1 << 16, floor: 'memcpy', goal: { fraction: 1 / 3 },
+    args: { 'refwasi-memory': [3, 1], 'browser_wasi_shim': [1, 0, 4], 'refwasi-node': [2, 1], 'node:wasi': [2, 1] } },
+  { name: 'read 64 MiB in 64 KiB', prog: 'bulk', result: 'read_64KiB', bytes: 1 << 16, floor: 'memcpy', goal: { fraction: 1 / 3 }, sameRunAs: 'bulk' },
+  { name: 'open + close', prog: 'openclose', result: 'open_close', floor: 'empty', goal: { ns: 500 },
+    args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
+  { name: 'create 2,000 files, per file', prog: 'create', result: 'create_file', floor: 'empty', goal: { peer: true },
+    args: { 'refwasi-memory': [10], 'browser_wasi_shim': [3], 'refwasi-node': [2], 'node:wasi': [2] } },
+  { name: 'readdir, per entry (1,000 files)', prog: 'readdir', result: 'readdir_entry', floor: 'empty', goal: { ns: 200 },
     args: { 'refwasi-memory': [100], 'browser_wasi_shim': [3], 'refwasi-node': [20], 'node:wasi': [20] } },
-  { name: 'stat', prog: 'stat', result: 'stat',
-    args: { 'refwasi-memory': [1e5], 'browser_wasi_shim': [1e5], 'refwasi-node': [2e4], 'node:wasi': [2e4] } },
-  // WASI has no dup: node:wasi and the shim cannot run this at all.
-  { name: 'dup + close', prog: 'dup', result: 'dup_close', refwasiOnly: true,
-    args: { 'refwasi-memory': [5e5], 'refwasi-node': [5e5] } },
+  { name: 'path_open + fd_renumber', prog: 'renumber', result: 'open_renumber', floor: 'empty', goal: { ns: 600 },
+    args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
+  { name: 'stat', prog: 'stat', result: 'stat', floor: 'empty',
+    args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [1e5], 'refwasi-node': [2e4], 'node:wasi': [2e4] } },
+  // WASI has no dup or pipe: node:wasi and the shim cannot run these at all.
+  { name: 'fd_dup + fd_close', prog: 'dup', result: 'dup_close', refwasiOnly: true, floor: 'seeklike',
+    args: { 'refwasi-memory': [1e6], 'refwasi-node': [1e6] } },
+  { name: 'pipe carrying 64 MiB in 64 KiB', prog: 'pipe', result: 'pipe_64KiB', bytes: 1 << 16, refwasiOnly: true, memoryOnly: true,
+    floor: 'memcpy', args: { 'refwasi-memory': [3] } },
 ];
 
+/** Programs that are not rows of their own: the floors and the heap sizes. */
+const FLOOR_PROG = 'floor';
+const HEAP_PROG = 'heap';
+
+async function extraWorkloads() {
+  const dir = path.join(here, 'rows');
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.mjs')).sort()) {
+    out.push(...(await import(pathToFileURL(path.join(dir, f)).href)).default);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
-// Worker: runs one program under one implementation; the guest's stdout is ours.
+// Workers: one program under one implementation; the guest's stdout is ours.
+
+async function loadRefwasi() {
+  return import(pathToFileURL(path.resolve(process.env.REFWASI_BUNDLE)).href);
+}
 
 async function worker(impl, prog, args) {
-  const wasmPath = path.join(here, 'wasm', `${prog}.wasm`);
-  const module = await WebAssembly.compile(fs.readFileSync(wasmPath));
+  if (prog === FLOOR_PROG) return floorWorker(args);
+  if (prog === HEAP_PROG) return heapWorker(Number(args[0]));
+  const module = await WebAssembly.compile(fs.readFileSync(path.join(here, 'wasm', `${prog}.wasm`)));
   const argv = [prog, ...args];
   const out = (fd) => (chunk) => fs.writeSync(fd, chunk);
   let tmp = null;
@@ -76,7 +116,7 @@ async function worker(impl, prog, args) {
   let code;
   try {
     if (impl === 'refwasi-memory' || impl === 'refwasi-node') {
-      const lib = await import(pathToFileURL(path.resolve(process.env.REFWASI_BUNDLE)).href);
+      const lib = await loadRefwasi();
       const dir = impl === 'refwasi-memory' ? new lib.MemoryDirectory() : new lib.NodeDirectory(tmp);
       const wasi = new lib.WASI({ args: argv, env: {}, preopens: { '/b': dir }, stdout: out(1), stderr: out(2) });
       const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
@@ -107,8 +147,99 @@ async function worker(impl, prog, args) {
   process.exitCode = code;
 }
 
+/** Times f() n times after a tenth of that as warm-up; ns per call. */
+function timeLoop(n, f) {
+  for (let i = 0; i < n / 10; i++) f();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) f();
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+/**
+ * The floors: the two import shapes (floor.wasm, under refwasi for its clock and stdout),
+ * a 64 MiB Uint8Array.prototype.set between buffers already touched, and the clock read
+ * clock_time_get(MONOTONIC) needs in Node, made from JS.
+ */
+async function floorWorker(args) {
+  const lib = await loadRefwasi();
+  const n = Number(args[0] ?? 1e6);
+  let view = new DataView(new ArrayBuffer(8));
+  const bench = {
+    empty() {},
+    empty_i64(_value) {},
+    seeklike(_fd, offset, _whence, ptr) {
+      view.setBigUint64(ptr, offset, true);
+      return 0;
+    },
+  };
+  const module = await WebAssembly.compile(fs.readFileSync(path.join(here, 'wasm', 'floor.wasm')));
+  const wasi = new lib.WASI({ args: ['floor', String(n)], env: {}, stdout: (c) => fs.writeSync(1, c), stderr: (c) => fs.writeSync(2, c) });
+  // The JS floors first, each the fastest of 5 loops, as floor.wasm times its own.
+  // The read clock_time_get(MONOTONIC) makes in Node: process.hrtime()'s [s, ns] (no BigInt).
+  const hr = process.hrtime;
+  let sink = 0;
+  const clockNs = Math.min(...[0, 1, 2, 3, 4].map(() => timeLoop(n, () => { sink += hr()[1]; })));
+  console.log(`RESULT floor_clock ${n} ${Math.round(clockNs * n)} ${clockNs}${sink === 0 ? ' ' : ''}`);
+  let bigSink = 0n;
+  const bigNs = Math.min(...[0, 1, 2, 3, 4].map(() => timeLoop(n, () => { bigSink += hr.bigint(); })));
+  console.log(`RESULT floor_clock_bigint ${n} ${Math.round(bigNs * n)} ${bigNs}${bigSink === 0n ? ' ' : ''}`);
+  const instance = await WebAssembly.instantiate(module, { ...wasi.getImportObject(), bench });
+  view = new DataView(instance.exports.memory.buffer);
+  wasi.start(instance);
+
+  const src = new Uint8Array(MiB64).fill(7);
+  const dst = new Uint8Array(MiB64).fill(1);
+  const copies = 8;
+  dst.set(src);
+  let copyNs = Infinity;
+  for (let i = 0; i < copies; i++) {
+    const t0 = process.hrtime.bigint();
+    dst.set(src);
+    copyNs = Math.min(copyNs, Number(process.hrtime.bigint() - t0));
+  }
+  console.log(`RESULT floor_memcpy 1024 ${Math.round(copyNs)} ${copyNs / 1024}`);
+}
+
+/**
+ * JS heap held per open descriptor (path_open of one file, n times) and per dup (fd_dup of
+ * one fd, n times), each in a WASI object of its own, after full GCs before and after. Calls
+ * the imports as a guest would. Everything measured is kept reachable to the end.
+ */
+async function heapWorker(n) {
+  if (typeof globalThis.gc !== 'function') throw new Error('the heap worker needs --expose-gc');
+  const lib = await loadRefwasi();
+  const heap = () => {
+    for (let i = 0; i < 4; i++) globalThis.gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const setup = () => {
+    const wasi = new lib.WASI({ preopens: { '/b': lib.MemoryDirectory.from({ f: 'x' }) }, maxDescriptors: n + 16 });
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    wasi.setMemory(memory);
+    new Uint8Array(memory.buffer).set([0x66], 64); // the path "f" at 64
+    return { wasi, memory, p: wasi.getImportObject().wasi_snapshot_preview1, x: wasi.getImportObject().wasix_32v1 };
+  };
+  const RIGHTS = 2n; // FD_READ
+  const kept = [];
+  const open = setup();
+  kept.push(open);
+  let before = heap();
+  for (let i = 0; i < n; i++) if (open.p.path_open(3, 0, 64, 1, 0, RIGHTS, 0n, 0, 0) !== 0) throw new Error('path_open');
+  const perOpen = (heap() - before) / n;
+  const dup = setup();
+  kept.push(dup);
+  if (dup.p.path_open(3, 0, 64, 1, 0, RIGHTS, 0n, 0, 0) !== 0) throw new Error('path_open');
+  const fd = new DataView(dup.memory.buffer).getUint32(0, true);
+  before = heap();
+  for (let i = 0; i < n; i++) if (dup.x.fd_dup(fd, 8) !== 0) throw new Error('fd_dup');
+  const perDup = (heap() - before) / n;
+  if (kept.some((k) => k.wasi.table.size < n)) throw new Error('descriptors went missing');
+  console.log(`RESULT heap_open ${n} ${Math.round(perOpen * n)} ${perOpen}`);
+  console.log(`RESULT heap_dup ${n} ${Math.round(perDup * n)} ${perDup}`);
+}
+
 // ---------------------------------------------------------------------------------------
-// Parent: runs the workers, takes medians, prints and writes the results.
+// Parent: runs the workers, takes medians, prints (and maybe writes) the results.
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,10 +247,11 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Runs prog under impl once; returns { results: {name: ns/op}, info: {SIZE, ENTRIES} }. */
+/** Runs prog under impl once; returns { results: {name: {ops, ns, nsPerOp}}, info: {SIZE, ENTRIES} }. */
 function runOnce(impl, prog, args) {
-  const r = spawnSync(process.execPath, ['--no-warnings', fileURLToPath(import.meta.url), '--worker', impl, prog, ...args.map(String)], {
-    encoding: 'utf8', cwd: root, timeout: 120_000, maxBuffer: 1 << 20,
+  const flags = ['--no-warnings', ...(prog === HEAP_PROG ? ['--expose-gc'] : [])];
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--worker', impl, prog, ...args.map(String)], {
+    encoding: 'utf8', cwd: root, timeout: 180_000, maxBuffer: 1 << 20,
   });
   if (r.status !== 0) {
     throw new Error(`${prog} under ${impl} failed (status ${r.status}, signal ${r.signal}):\n${r.stdout}${r.stderr}`);
@@ -134,26 +266,54 @@ function runOnce(impl, prog, args) {
   return { results, info };
 }
 
-function parseArgs(argv) {
-  const opts = { reps: 5, only: null, impls: null, write: true };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--reps') opts.reps = Number(argv[++i]);
-    else if (argv[i] === '--only') opts.only = argv[++i].split(',');
-    else if (argv[i] === '--impls') opts.impls = argv[++i].split(',');
-    else if (argv[i] === '--no-write') opts.write = false;
-    else throw new Error(`unknown option ${argv[i]}`);
+const USAGE = `usage: node bench/run.mjs [--reps N] [--only prog,...] [--impls impl,...] [--write]
+  --reps N     fresh processes per (program, implementation); the median counts (default 5)
+  --only L     only these programs or rows (comma-separated: seek, bulk, "fd_seek", ...)
+  --impls L    only these implementations (${Object.keys(IMPLS).join(', ')}); prints medians only
+  --write      also rewrite bench/results/latest.json and latest.md (a full run only)`;
+
+function options(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        reps: { type: 'string', default: '5' },
+        only: { type: 'string' },
+        impls: { type: 'string' },
+        write: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${e.message}\n${USAGE}`);
+    process.exit(2);
   }
-  if (!(opts.reps >= 1)) throw new Error('--reps needs a positive number');
-  return opts;
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const reps = Number(parsed.reps);
+  if (!Number.isInteger(reps) || reps < 1) {
+    console.error(`--reps needs a positive integer, not ${parsed.reps}\n${USAGE}`);
+    process.exit(2);
+  }
+  const impls = parsed.impls ? parsed.impls.split(',') : null;
+  for (const impl of impls ?? []) {
+    if (!(impl in IMPLS)) {
+      console.error(`unknown implementation ${impl}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return { reps, only: parsed.only ? parsed.only.split(',') : null, impls, write: parsed.write };
 }
 
-const runs = (reps) => `${reps} run${reps === 1 ? '' : 's'} of each program${reps > 3 ? ' (3 of bulk)' : ''}`;
-const fmtNs = (ns) => (ns === null ? '—' : ns >= 100 ? Math.round(ns).toLocaleString('en-US') : ns.toFixed(1));
+const fmtNs = (ns) => (ns === null || ns === undefined ? '—' : ns >= 100 ? Math.round(ns).toLocaleString('en-US') : ns.toFixed(1));
 const fmtRatio = (r) => (r === null ? '—' : r >= 100 ? `${Math.round(r)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`);
 const gbps = (bytes, ns) => `${(bytes / ns).toPrecision(2)} GB/s`;
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = options(process.argv.slice(2));
   const started = Date.now();
   let bundleDir = null;
   if (!process.env.REFWASI_BUNDLE) {
@@ -172,62 +332,127 @@ async function main() {
   }
 }
 
+/** What a row's goal asks, and whether refwasi's median meets it. */
+function judge(w, a, b, floorNs) {
+  const g = w.goal;
+  if (!g) return { goal: '', met: null };
+  if (g.x !== undefined) return { goal: `≤ ${g.x}× floor`, met: a.nsPerOp <= g.x * floorNs };
+  if (g.ns !== undefined) return { goal: `< ${g.ns} ns`, met: a.nsPerOp < g.ns && (!b || a.nsPerOp < b.nsPerOp) };
+  if (g.fraction !== undefined) return { goal: `≥ ${g.fraction.toFixed(2)} of copy`, met: floorNs / a.nsPerOp >= g.fraction };
+  if (g.peer) return { goal: 'ahead of peer', met: b ? a.nsPerOp < b.nsPerOp : null };
+  return { goal: '', met: null };
+}
+
 async function measure(opts, started) {
   const loadAtStart = os.loadavg()[0];
-  const workloads = WORKLOADS.filter((w) => !opts.only || opts.only.some((o) => w.prog === o || w.name === o));
-  // samples[prog][impl] = [{ results, info }, ...]
+  const all = [...WORKLOADS, ...(await extraWorkloads())];
+  const selected = all.filter((w) => !opts.only || opts.only.some((o) => w.prog === o || w.name === o));
+  const programs = [];
+  for (const w of selected) if (!w.sameRunAs && w.args && !programs.some((p) => p.prog === w.prog)) programs.push(w);
+  for (const w of selected) {
+    if (w.sameRunAs && !programs.some((p) => p.prog === w.prog)) programs.push(all.find((x) => x.prog === w.prog && x.args));
+  }
+  const withFloors = !opts.impls;
+  // Round robin: every round runs each program under each implementation once, floors too.
   const samples = {};
-  for (const w of workloads) {
-    if (w.sameRunAs || samples[w.prog]) continue;
+  const jobs = [];
+  for (const w of programs) {
     samples[w.prog] = {};
-    const impls = Object.keys(w.args).filter((x) => !opts.impls || opts.impls.includes(x));
-    for (const impl of impls) samples[w.prog][impl] = [];
-    // Round robin, so a busy moment on the machine hits every implementation alike.
-    for (let i = 0; i < Math.min(opts.reps, w.maxReps ?? Infinity); i++) {
-      for (const impl of impls) samples[w.prog][impl].push(runOnce(impl, w.prog, w.args[impl]));
-    }
-    for (const impl of impls) {
-      const m = median(samples[w.prog][impl].map((s) => Object.values(s.results)[0].nsPerOp));
-      process.stderr.write(`  ${w.prog.padEnd(10)} ${impl.padEnd(18)} ${fmtNs(m)} ns/op\n`);
+    for (const impl of Object.keys(w.args).filter((x) => !opts.impls || opts.impls.includes(x))) {
+      samples[w.prog][impl] = [];
+      jobs.push({ prog: w.prog, impl, args: w.args[impl], max: w.maxReps ?? Infinity });
     }
   }
+  if (withFloors) {
+    samples[FLOOR_PROG] = { refwasi: [] };
+    samples[HEAP_PROG] = { refwasi: [] };
+    jobs.push({ prog: FLOOR_PROG, impl: 'refwasi', args: [1e6], max: Infinity });
+    jobs.push({ prog: HEAP_PROG, impl: 'refwasi', args: [1e5], max: Infinity });
+  }
+  for (let round = 0; round < opts.reps; round++) {
+    process.stderr.write(`round ${round + 1}/${opts.reps}\n`);
+    for (const job of jobs) if (round < job.max) samples[job.prog][job.impl].push({ ...runOnce(job.impl, job.prog, job.args), args: job.args });
+  }
+  const med = (prog, impl, result) => {
+    const s = samples[prog]?.[impl];
+    if (!s || s.length === 0) return null;
+    const per = s.map((x) => x.results[result]?.nsPerOp).filter((x) => x !== undefined);
+    return per.length ? { nsPerOp: median(per), samples: per, info: s[0].info } : null;
+  };
 
-  if (opts.impls) return; // a partial run: the per-implementation lines above are the result
+  if (!withFloors) {
+    for (const w of selected) {
+      for (const impl of Object.keys(samples[w.prog] ?? {})) {
+        const m = med(w.prog, impl, w.result);
+        if (m) console.log(`${w.name.padEnd(34)} ${impl.padEnd(18)} ${fmtNs(m.nsPerOp)} ns/op`);
+      }
+    }
+    return;
+  }
+
+  const floors = {
+    empty: med(FLOOR_PROG, 'refwasi', 'floor_empty').nsPerOp,
+    seeklike: med(FLOOR_PROG, 'refwasi', 'floor_seeklike').nsPerOp,
+    // ns per 64 KiB copied: the unit of every byte row.
+    memcpy: med(FLOOR_PROG, 'refwasi', 'floor_memcpy').nsPerOp,
+    clock: med(FLOOR_PROG, 'refwasi', 'floor_clock').nsPerOp,
+    i64Arg: med(FLOOR_PROG, 'refwasi', 'floor_i64_arg').nsPerOp,
+    clockBigint: med(FLOOR_PROG, 'refwasi', 'floor_clock_bigint').nsPerOp,
+  };
+  const heap = {
+    perOpenDescriptor: med(HEAP_PROG, 'refwasi', 'heap_open').nsPerOp,
+    perDup: med(HEAP_PROG, 'refwasi', 'heap_dup').nsPerOp,
+  };
+
   const rows = [];
   for (const pair of PAIRS) {
-    for (const w of workloads) {
-      const runs = samples[w.prog];
-      const stats = (impl) => {
-        const s = runs[impl];
-        if (!s) return null;
-        const per = s.map((x) => x.results[w.result].nsPerOp);
-        return { impl, nsPerOp: median(per), samples: per, args: WORKLOADS.find((x) => x.prog === w.prog && x.args).args[impl], info: s[0].info };
-      };
-      const a = stats(pair.refwasi);
-      const b = w.refwasiOnly ? null : stats(pair.peer);
+    for (const w of selected) {
+      if (w.memoryOnly && pair.backend !== 'memory') continue;
+      const a = med(w.prog, pair.refwasi, w.result);
+      if (!a) continue;
+      const b = w.refwasiOnly ? null : med(w.prog, pair.peer, w.result);
+      const floorNs = w.floor ? floors[w.floor] : null;
+      const { goal, met } = pair.backend === 'memory' ? judge(w, a, b, floorNs) : { goal: '', met: null };
       let note = '';
-      if (w.refwasiOnly) note = 'peers have no dup (WASI has none)';
-      else if (w.bytes) note = `${gbps(w.bytes, a.nsPerOp)} vs ${gbps(w.bytes, b.nsPerOp)}`;
-      else if (w.prog === 'append16') note = `file ends at ${(a.info.SIZE / 2 ** 20).toFixed(1)} vs ${(b.info.SIZE / 2 ** 20).toFixed(1)} MiB`;
-      else if (w.prog === 'readdir' && a.info.ENTRIES !== b.info.ENTRIES) note = `${a.info.ENTRIES} vs ${b.info.ENTRIES} entries a listing`;
+      if (w.refwasiOnly) note = 'peers have no dup or pipe (WASI has none)';
+      if (w.bytes) {
+        const shortPeer = b && samples[w.prog][pair.peer][0].args?.[2];
+        note = `${gbps(w.bytes, a.nsPerOp)}${b ? ` vs ${gbps(w.bytes, b.nsPerOp)}${shortPeer ? ` (${shortPeer} MiB file)` : ''}` : ''}; copy ${gbps(1 << 16, floors.memcpy)}`;
+      }
+      else if (w.prog === 'append16' && b) note = `file ends at ${(a.info.SIZE / 2 ** 20).toFixed(1)} vs ${(b.info.SIZE / 2 ** 20).toFixed(1)} MiB`;
+      else if (w.prog === 'readdir' && b && a.info.ENTRIES !== b.info.ENTRIES) note = `${a.info.ENTRIES} vs ${b.info.ENTRIES} entries a listing`;
       rows.push({
-        workload: w.name, backend: pair.backend, peer: w.refwasiOnly ? null : pair.peer,
-        refwasi: a, other: b, ratio: b ? b.nsPerOp / a.nsPerOp : null, note,
+        workload: w.name, backend: pair.backend, peer: b ? pair.peer : null, refwasi: a, other: b,
+        floor: w.floor ?? null, floorRatio: floorNs ? (w.bytes ? floorNs / a.nsPerOp : a.nsPerOp / floorNs) : null,
+        ratio: b ? b.nsPerOp / a.nsPerOp : null, goal, met, note, bytes: w.bytes ?? null,
       });
     }
   }
 
-  const head = ['workload', 'backend', 'refwasi ns/op', 'peer', 'peer ns/op', 'peer/refwasi', 'note'];
-  const table = rows.map((r) => [r.workload, r.backend, fmtNs(r.refwasi.nsPerOp), r.peer ?? '—', fmtNs(r.other?.nsPerOp ?? null), fmtRatio(r.ratio), r.note]);
+  const head = ['workload', 'backend', 'refwasi ns/op', 'vs floor', 'peer', 'peer ns/op', 'peer/refwasi', 'goal', 'met', 'note'];
+  const table = rows.map((r) => [
+    r.workload, r.backend, fmtNs(r.refwasi.nsPerOp),
+    r.floorRatio === null ? '—' : r.bytes ? `${r.floorRatio.toFixed(2)} of copy` : `${fmtRatio(r.floorRatio)} ${r.floor}`,
+    r.peer ?? '—', fmtNs(r.other?.nsPerOp), fmtRatio(r.ratio), r.goal, r.met === null ? '' : r.met ? 'yes' : 'NO', r.note,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
-  const line = (cells) => cells.map((c, i) => (i >= 2 && i !== 3 && i < 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const numeric = new Set([2, 3, 5, 6]);
+  const line = (cells) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   console.log(line(head));
   for (const t of table) console.log(line(t));
+  const floorLine = `floors: empty import ${fmtNs(floors.empty)} ns (${fmtNs(floors.i64Arg)} ns with an i64 argument), fd_seek-shaped import ${fmtNs(floors.seeklike)} ns, `
+    + `clock read ${fmtNs(floors.clock)} ns (process.hrtime(); .bigint() ${fmtNs(floors.clockBigint)} ns), Uint8Array.prototype.set ${gbps(1 << 16, floors.memcpy)}`;
+  const heapLine = `JS heap: ${Math.round(heap.perOpenDescriptor)} bytes per open descriptor, ${Math.round(heap.perDup)} bytes per dup (over 100,000 each)`;
   const seconds = (Date.now() - started) / 1000;
-  console.log(`\n${runs(opts.reps)}, medians; peer/refwasi > 1 means refwasi is faster. ${seconds.toFixed(0)} s.`);
+  console.log(`\n${floorLine}\n${heapLine}`);
+  console.log(`${opts.reps} fresh processes per program and implementation, alternating; medians.`
+    + ` peer/refwasi > 1 means refwasi is faster. ${seconds.toFixed(0)} s.`);
 
-  // Only a full run replaces the committed results.
-  if (!opts.write || opts.only) return;
+  if (!opts.write) return;
+  if (opts.only) {
+    console.log('not writing bench/results: --write needs a full run (no --only)');
+    return;
+  }
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, v8: process.versions.v8, tmpdir: os.tmpdir(),
@@ -235,26 +460,29 @@ async function measure(opts, started) {
     // inflates every wall-clock number, the peers' as much as refwasi's.
     loadAverage: [loadAtStart, os.loadavg()[0]].map((x) => Math.round(x * 100) / 100),
   };
+  const date = new Date().toISOString();
   const json = {
-    date: new Date().toISOString(), machine, reps: opts.reps, seconds,
-    implementations: IMPLS,
+    date, machine, reps: opts.reps, seconds, implementations: IMPLS, floors, heap,
     rows: rows.map((r) => ({
-      workload: r.workload, backend: r.backend,
-      refwasi: r.refwasi, peer: r.other ? { name: r.peer, ...r.other } : null,
-      ratio: r.ratio, note: r.note,
+      workload: r.workload, backend: r.backend, refwasi: r.refwasi, peer: r.other ? { name: r.peer, ...r.other } : null,
+      floor: r.floor, floorRatio: r.floorRatio, ratio: r.ratio, goal: r.goal, met: r.met, note: r.note,
     })),
   };
   const outDir = path.join(here, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   const md = [
-    `Node ${process.version}, ${machine.cpu}, ${machine.cores} cores, ${machine.os}; ${runs(opts.reps)}, medians;`
-      + ` load average ${machine.loadAverage.join(' → ')} during the run.`,
-    'peer/refwasi > 1 means refwasi is faster.',
+    `${date.slice(0, 10)}, Node ${process.version}, ${machine.cpu}, ${machine.cores} cores, ${machine.os};`
+      + ` ${opts.reps} fresh processes each, alternating, medians; load average ${machine.loadAverage.join(' → ')} during the run.`,
+    'peer/refwasi > 1 means refwasi is faster; "vs floor" is the row over its floor (byte rows: the fraction of copy speed).',
     '',
-    '| workload | backend | refwasi ns/op | peer | peer ns/op | peer/refwasi | note |',
-    '| --- | --- | ---: | --- | ---: | ---: | --- |',
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((_, i) => (numeric.has(i) ? '---:' : '---')).join(' | ')} |`,
     ...table.map((t) => `| ${t.join(' | ')} |`),
+    '',
+    `${floorLine}.`,
+    '',
+    `${heapLine}.`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
@@ -262,6 +490,7 @@ async function measure(opts, started) {
 }
 
 if (process.argv[2] === '--worker') {
+  // Internal: the parent runs each measurement as `run.mjs --worker IMPL PROG ARGS...`.
   await worker(process.argv[3], process.argv[4], process.argv.slice(5));
 } else {
   await main();

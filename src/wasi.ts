@@ -1,5 +1,5 @@
-import { Errno, Filetype } from './abi/constants';
-import { errnoOf, MemoryMoved, ProcExit, WasiError, WasiTrap } from './abi/errors';
+import { Filetype } from './abi/constants';
+import { ProcExit } from './abi/errors';
 import { encodeString, GuestMemory } from './abi/memory';
 import { OpenDirectory } from './backends/directory-handle';
 import { BytesSource, CallbackSink, consoleSink, PullSource } from './backends/stdio';
@@ -7,6 +7,7 @@ import type { DirectoryInode, StreamHandle } from './backends/types';
 import { OpenFileDescription } from './descriptors/description';
 import { Descriptor, DescriptorTable, type RenumberMode } from './descriptors/table';
 import { rightsFor, type Context } from './syscalls/context';
+import { errnoFor, isSelfGuarded, RETRY } from './syscalls/errno';
 import { dupSyscalls } from './syscalls/dup';
 import { fdSyscalls } from './syscalls/fd';
 import { pathSyscalls } from './syscalls/path';
@@ -50,13 +51,10 @@ export interface WASIOptions {
 type ImportFn = (...args: never[]) => number;
 type Family = Record<string, ImportFn>;
 
-/** How many times one syscall is rerun because a host callback grew (moved) guest memory. */
-const MEMORY_MOVED_RETRIES = 16;
-
 /**
- * Wraps a syscall so that nothing but an errno reaches the guest, except proc_exit's
- * unwinding and traps. A syscall whose memory moved under it before it consumed anything
- * (a host callback grew a non-shared memory) is run again over the new memory.
+ * Wraps a syscall that throws its errnos (the cold ones) so that nothing but an errno
+ * reaches the guest: errnoFor's rules, including the rerun when memory moved. The hot
+ * syscalls catch for themselves at their own arity (see syscalls/errno.ts).
  */
 function guard(fn: ImportFn): ImportFn {
   const f = fn as unknown as (...a: unknown[]) => number;
@@ -65,20 +63,17 @@ function guard(fn: ImportFn): ImportFn {
       try {
         return f(a, b, c, d, e, g, h, i, j);
       } catch (err) {
-        if (err instanceof ProcExit || err instanceof WasiTrap) throw err;
-        if (err instanceof MemoryMoved) {
-          if (attempt < MEMORY_MOVED_RETRIES) continue;
-          return Errno.FAULT;
-        }
-        return errnoOf(err);
+        const errno = errnoFor(err, attempt);
+        if (errno !== RETRY) return errno;
       }
     }
   } as ImportFn;
 }
 
+/** Guards every function of a family, except those that catch for themselves. */
 function guardAll(family: Family): Family {
   const out: Family = {};
-  for (const [name, fn] of Object.entries(family)) out[name] = guard(fn);
+  for (const [name, fn] of Object.entries(family)) out[name] = isSelfGuarded(fn) ? fn : guard(fn);
   return out;
 }
 
@@ -118,7 +113,8 @@ function outputHandle(output: Exclude<OutputOption, ShimFd> | undefined, fd: 1 |
  */
 export class WASI {
   readonly table: DescriptorTable;
-  private memory: GuestMemory | null = null;
+  /** The one guest memory of this WASI object, re-pointed in place by setMemory. */
+  private readonly memory = new GuestMemory();
   private readonly context: Context;
   private state: 'new' | 'running' | 'initialized' | 'ended' = 'new';
   private readonly imports: { wasi_snapshot_preview1: Family; wasix_32v1: Family; wasi?: Family };
@@ -127,12 +123,8 @@ export class WASI {
 
   constructor(options: WASIOptions = {}) {
     this.table = new DescriptorTable({ maxDescriptors: options.maxDescriptors });
-    const self = this;
     this.context = {
-      get mem(): GuestMemory {
-        if (self.memory === null) throw new WasiError(Errno.FAULT, 'no memory bound yet');
-        return self.memory;
-      },
+      mem: this.memory,
       table: this.table,
       args: (options.args ?? []).map(encodeString),
       env: Object.entries(options.env ?? {}).map(([k, v]) => encodeString(`${k}=${v}`)),
@@ -232,14 +224,14 @@ export class WASI {
 
   /** Binds the guest memory (done by start/initialize; call it yourself for instances that import memory). */
   setMemory(memory: WebAssembly.Memory): void {
-    this.memory = new GuestMemory(memory);
+    this.memory.bind(memory);
     this.kernel?.memoryReady();
   }
 
   private bind(instance: WebAssembly.Instance): void {
     const memory = instance.exports.memory;
     if (memory instanceof WebAssembly.Memory) this.setMemory(memory);
-    else if (this.memory === null) throw new TypeError('the instance exports no memory; call setMemory first');
+    else if (this.memory.memory === null) throw new TypeError('the instance exports no memory; call setMemory first');
   }
 
   /**

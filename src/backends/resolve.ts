@@ -52,6 +52,13 @@ function componentsLastFirst(path: string): string[] {
  * names, so no host path walk can leave the sandbox.
  */
 export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean, finalIsName = false): Resolved {
+  // One plain name (the usual open, stat or unlink after libc split off the preopen) is one
+  // lookup; the walk below would give the same answer, at the cost of its arrays.
+  if (path.length > 0 && path.length <= MAX_NAME_BYTES / 3 && path !== '.' && path !== '..' &&
+      path.indexOf('/') === -1 && path.indexOf('\0') === -1) {
+    const inode = start.lookup(path);
+    if (inode === null || inode.kind !== 'symlink' || !followFinal) return { parent: start, name: path, inode, trailingSlash: false };
+  }
   if (path.length === 0) fail(Errno.NOENT);
   if (path.includes('\0')) fail(Errno.INVAL);
   if (path.length > MAX_PATH_BYTES / 3 && utf8Length(path) > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);

@@ -1,4 +1,5 @@
 import type { Advice, Filetype } from '../abi/constants';
+import type { EncodedListing } from '../abi/dirent';
 
 /**
  * The interfaces every host backend implements. The descriptor table and the path
@@ -55,6 +56,8 @@ interface InodeBase {
 
 export interface FileInode extends InodeBase {
   readonly kind: 'file';
+  /** What stat() would report as its filetype, where the backend knows it without a stat. */
+  readonly filetype?: Filetype;
 }
 
 export interface SymlinkInode extends InodeBase {
@@ -69,6 +72,11 @@ export interface DirectoryInode extends InodeBase {
   lookup(name: string): Inode | null;
   /** All entries, in a stable order. */
   list(): DirEntry[];
+  /**
+   * Optional: the listing already encoded for fd_readdir (encodeListing of stat().ino and
+   * list()), which a backend may keep until the directory next changes.
+   */
+  encodedListing?(): EncodedListing;
   /** Opens (maybe creates) the regular file `name`. The caller has already refused symlinks and directories where it must. */
   openFile(name: string, options: OpenFileOptions): FileHandle;
   mkdir(name: string): void;
@@ -92,6 +100,13 @@ export interface FileHandle extends HandleBase {
   readonly kind: 'file';
   read(into: Uint8Array, position: number): number;
   write(data: Uint8Array, position: number): number;
+  /**
+   * Optional forms of read and write over a range of a larger array (guest memory itself):
+   * `at` and `length` say where in `bytes`. A backend that has them saves the syscall layer
+   * a view per iovec; they must behave exactly as read/write on that range.
+   */
+  readInto?(bytes: Uint8Array, at: number, length: number, position: number): number;
+  writeFrom?(bytes: Uint8Array, at: number, length: number, position: number): number;
   size(): number;
   truncate(size: number): void;
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void;
@@ -123,6 +138,9 @@ export interface StreamHandle extends HandleBase {
   read(into: Uint8Array): number;
   /** Writes and returns the count written. Throws PIPE when nobody can read it any more. */
   write(data: Uint8Array): number;
+  /** Optional read/write over a range of a larger array, as FileHandle's readInto/writeFrom. */
+  readInto?(bytes: Uint8Array, at: number, length: number): number;
+  writeFrom?(bytes: Uint8Array, at: number, length: number): number;
   readReadiness?(): Readiness;
   writeReadiness?(): Readiness;
   /** Flush buffered output (fd_sync on stdout). */

@@ -1,6 +1,7 @@
 import { Errno, Fdflags, Filetype } from '../abi/constants';
 import { fail } from '../abi/errors';
-import type { DirEntry, Handle } from '../backends/types';
+import type { EncodedListing } from '../abi/dirent';
+import type { Handle } from '../backends/types';
 
 /**
  * An open file description: what open() creates and dup() shares. It owns one host
@@ -9,8 +10,8 @@ import type { DirEntry, Handle } from '../backends/types';
 export class OpenFileDescription<H extends Handle = Handle> {
   /** File offset for regular files, shared by every dup. */
   offset = 0;
-  /** Directory listing snapshot for fd_readdir; rebuilt when a pass starts at cookie 0. */
-  listing: DirEntry[] | null = null;
+  /** Directory listing snapshot for fd_readdir; taken again when a pass starts at cookie 0. */
+  listing: EncodedListing | null = null;
   private refs = 0;
   private closed = false;
 

@@ -30,6 +30,8 @@ export interface TableOptions {
 }
 
 export const DEFAULT_MAX_DESCRIPTORS = 1 << 16;
+/** Slots below this are never trimmed from the slot array. */
+const TRIM_FROM = 64;
 
 /**
  * The descriptor table: owns fd numbers, nothing else. New descriptors get the lowest free
@@ -136,8 +138,11 @@ export class DescriptorTable {
     this.slots[fd] = undefined;
     this.count--;
     if (fd < this.lowestFree) this.lowestFree = fd;
-    // Keep the array short when the top slots empty, so fds() and growth stay cheap.
-    while (this.slots.length > 0 && this.slots[this.slots.length - 1] === undefined) this.slots.length--;
+    // Keep the array short when high slots empty, so fds() stays cheap after a burst of fds;
+    // the first 64 stay as they are (resizing the array on every close of fd 4 costs).
+    if (fd >= TRIM_FROM && fd === this.slots.length - 1) {
+      while (this.slots.length > TRIM_FROM && this.slots[this.slots.length - 1] === undefined) this.slots.length--;
+    }
     return d;
   }
 

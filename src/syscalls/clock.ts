@@ -17,6 +17,8 @@ import { fail } from '../abi/errors';
  */
 export interface HostTime {
   hrtime?: () => bigint;
+  /** The same clock as hrtime, as [seconds, nanoseconds] (process.hrtime()): no BigInt to make. */
+  hrtimeParts?: () => [number, number];
   cpuUsage?: () => { user: number; system: number };
   threadCpuUsage?: () => { user: number; system: number };
   /** Milliseconds, monotonic. */
@@ -31,7 +33,7 @@ export interface HostTime {
 }
 
 interface HostProcess {
-  hrtime?: { bigint?(): bigint };
+  hrtime?: { (): [number, number]; bigint?(): bigint };
   cpuUsage?(): { user: number; system: number };
   threadCpuUsage?(): { user: number; system: number };
   platform?: string;
@@ -43,6 +45,7 @@ export function defaultHostTime(): HostTime {
   const hr = proc?.hrtime;
   return {
     hrtime: typeof hr?.bigint === 'function' ? () => hr.bigint!() : undefined,
+    hrtimeParts: typeof hr === 'function' && typeof hr.bigint === 'function' ? () => hr() : undefined,
     cpuUsage: typeof proc?.cpuUsage === 'function' ? () => proc.cpuUsage!() : undefined,
     threadCpuUsage: typeof proc?.threadCpuUsage === 'function' ? () => proc.threadCpuUsage!() : undefined,
     performanceNow: () => performance.now(),
@@ -93,6 +96,25 @@ export class Clocks {
 
   monotonic(): bigint {
     return this.mono();
+  }
+
+  /**
+   * Stores monotonic() as a u64 at view[at]. With hrtime's [s, ns] form this makes no BigInt:
+   * the value is exact as a double below 2^53 ns (104 days of uptime); past that, or without
+   * that form, it goes through the BigInt.
+   */
+  storeMonotonic(view: DataView, at: number): void {
+    const parts = this.host.hrtimeParts;
+    if (parts !== undefined) {
+      const t = parts();
+      const ns = t[0] * 1e9 + t[1];
+      if (ns <= Number.MAX_SAFE_INTEGER) {
+        view.setUint32(at, ns >>> 0, true);
+        view.setUint32(at + 4, Math.floor(ns / 0x100000000), true);
+        return;
+      }
+    }
+    view.setBigUint64(at, this.mono(), true);
   }
 
   realtime(): bigint {

@@ -3,6 +3,7 @@ import { fail } from '../abi/errors';
 import { Pipe } from '../backends/pipe';
 import { OpenFileDescription } from '../descriptors/description';
 import { rightsFor, type Context } from './context';
+import { errnoFor, MEMORY_MOVED_RETRIES, selfGuarded } from './errno';
 
 /**
  * The dup extension, in the WASIX ABI (import module `wasix_32v1`), with POSIX meaning:
@@ -13,12 +14,19 @@ import { rightsFor, type Context } from './context';
  */
 export function dupSyscalls(ctx: Context) {
   return {
-    fd_dup(fd: number, retPtr: number): number {
-      ctx.table.get(fd);
-      ctx.mem.check(retPtr, 4);
-      ctx.mem.setU32(retPtr, ctx.table.dup(fd));
-      return Errno.SUCCESS;
-    },
+    fd_dup: selfGuarded((fd: number, retPtr: number): number => {
+      try {
+        const table = ctx.table;
+        table.get(fd);
+        const m = ctx.mem;
+        retPtr >>>= 0;
+        if (retPtr + 4 > m.bytes.length) m.check(retPtr, 4);
+        m.view.setUint32(retPtr, table.dup(fd), true);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
     /**
      * fcntl(F_DUPFD / F_DUPFD_CLOEXEC): lowest free fd >= min. Not POSIX dup2, despite the name.

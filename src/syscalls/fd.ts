@@ -1,12 +1,14 @@
 import {
-  Advice, Errno, FDFLAGS_ALL, Fdflags, Filetype, Fstflags, FSTFLAGS_ALL, Rights, SIZEOF_DIRENT, Whence,
+  Advice, Errno, FDFLAGS_ALL, Fstflags, FSTFLAGS_ALL, Rights, Whence,
 } from '../abi/constants';
+import { encodeListing } from '../abi/dirent';
 import { fail } from '../abi/errors';
-import { encodeString, type GuestMemory } from '../abi/memory';
+import { encodeString, storeU64, type GuestMemory } from '../abi/memory';
 import type { FileStat, TimeUpdate } from '../backends/types';
 import type { OpenFileDescription } from '../descriptors/description';
 import { descriptor, rightsFromU64, toNumber, withRights, type Context } from './context';
-import { readv, writev } from './io';
+import { errnoFor, MEMORY_MOVED_RETRIES, RETRY, selfGuarded } from './errno';
+import { transferGuest } from './io';
 
 /** Writes a filestat struct (64 bytes) at ptr. */
 export function writeFilestat(mem: GuestMemory, ptr: number, st: FileStat): void {
@@ -33,11 +35,6 @@ export function timeUpdates(atim: bigint, mtim: bigint, flags: number): [TimeUpd
   return [a, m];
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
-
 function fileOf(desc: OpenFileDescription) {
   const h = desc.handle;
   if (h.kind === 'stream') fail(Errno.SPIPE);
@@ -46,99 +43,146 @@ function fileOf(desc: OpenFileDescription) {
 }
 
 /**
- * fd_seek and fd_tell. Like every syscall, checks the fd first, then memory (the out-pointer,
- * before the offset moves), then the operation (a negative or too large target).
+ * fd_seek and fd_tell. Like every syscall, checks argument values first (a bad whence), then
+ * the fd, then memory (the out-pointer, before the offset moves), then the operation (a
+ * negative or too large target). The hot path makes no BigInt work beyond reading `offset`
+ * (a tell, offset 0n, not even that) and stores the result as two u32 halves.
  */
-function seek(ctx: Context, fd: number, offset: bigint, whence: number, rights: number, outPtr: number): number {
+function seek(ctx: Context, fd: number, offset: bigint, whence: number, ptr: number, tellOnly: boolean): number {
+  if (whence !== Whence.SET && whence !== Whence.CUR && whence !== Whence.END) return fail(Errno.INVAL);
+  const d = ctx.table.get(fd);
+  const desc = d.description;
+  const h = desc.handle;
   // What the fd is decides first: a directory has no offset to move (EBADF, as wasmtime and
   // the official directory_seek test expect), whatever rights it was asked to carry.
-  const d = ctx.table.get(fd);
-  const h = d.handle;
-  if (h.kind === 'stream') fail(Errno.SPIPE);
+  if (h.kind === 'stream') return fail(Errno.SPIPE);
   if (h.kind === 'directory') return fail(Errno.BADF);
-  const desc = withRights(d, rights).description;
-  ctx.mem.check(outPtr, 8);
-  let base: number;
-  switch (whence) {
-    case Whence.SET: base = 0; break;
-    case Whence.CUR: base = desc.offset; break;
-    case Whence.END: base = h.size(); break;
-    default: return fail(Errno.INVAL);
-  }
-  // In doubles, without BigInt arithmetic: a sum that should be at most 2^53 - 1 is exact,
-  // and an offset past +-2^53 rounds but stays past, so both checks still hold.
-  const target = base + Number(BigInt.asIntN(64, offset));
-  if (target < 0) fail(Errno.INVAL);
-  if (target > Number.MAX_SAFE_INTEGER) fail(Errno.OVERFLOW);
+  // Only "where am I" is a tell; anything else needs the seek right.
+  const zero = offset === 0n;
+  const right = tellOnly || (whence === Whence.CUR && zero) ? Rights.FD_TELL : Rights.FD_SEEK;
+  if ((d.rightsBase & right) === 0) withRights(d, right);
+  const m = ctx.mem;
+  ptr >>>= 0;
+  if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
+  // In doubles: a sum that should be at most 2^53 - 1 is exact, and an offset past +-2^53
+  // rounds but stays past, so both checks still hold.
+  // An i64 from wasm is a signed BigInt already; only a JS caller can pass the unsigned
+  // form (>= 2^63), which is reinterpreted. (BigInt.asIntN on every call costs a runtime call.)
+  let delta = zero ? 0 : Number(offset);
+  if (delta >= 2 ** 63) delta = Number(BigInt.asIntN(64, offset));
+  const target = (whence === Whence.CUR ? desc.offset : whence === Whence.END ? h.size() : 0) + delta;
+  if (target < 0) return fail(Errno.INVAL);
+  if (target > Number.MAX_SAFE_INTEGER) return fail(Errno.OVERFLOW);
   desc.offset = target;
-  return target;
+  storeU64(m.view, ptr, target);
+  return Errno.SUCCESS;
+}
+
+/** fd_read, fd_write, and with a position (>= 0) fd_pread, fd_pwrite: the count goes to outPtr. */
+function io(ctx: Context, fd: number, iovs: number, iovsLen: number, outPtr: number, write: boolean, offset: bigint | null): number {
+  const d = ctx.table.get(fd);
+  let rights = write ? Rights.FD_WRITE : Rights.FD_READ;
+  if (offset !== null) {
+    // A pipe or stdio has no positions: ESPIPE (POSIX), before any question of rights.
+    if (d.description.handle.kind === 'stream') fail(Errno.SPIPE);
+    rights |= Rights.FD_SEEK;
+  }
+  if ((d.rightsBase & rights) !== rights) withRights(d, rights);
+  const m = ctx.mem;
+  m.check(outPtr, 4);
+  m.checkIovecs(iovs, iovsLen);
+  const position = offset === null ? -1 : toNumber(offset);
+  const n = transferGuest(d.description, m, iovs, iovsLen >>> 0, position, write);
+  // The transfer may have run host callbacks that grew memory: checked again.
+  m.setU32(outPtr, n);
+  return Errno.SUCCESS;
 }
 
 export function fdSyscalls(ctx: Context) {
   const mem = () => ctx.mem;
-
-  /** fd_read, fd_write, and with an offset fd_pread, fd_pwrite: the count goes to outPtr. */
-  function io(fd: number, iovs: number, iovsLen: number, outPtr: number, write: boolean, offset?: bigint): number {
-    const d = ctx.table.get(fd);
-    let rights = write ? Rights.FD_WRITE : Rights.FD_READ;
-    if (offset !== undefined) {
-      // A pipe or stdio has no positions: ESPIPE (POSIX), before any question of rights.
-      if (d.handle.kind === 'stream') fail(Errno.SPIPE);
-      rights |= Rights.FD_SEEK;
-    }
-    const desc = withRights(d, rights).description;
-    const m = mem();
-    m.check(outPtr, 4);
-    const buffers = m.iovecs(iovs, iovsLen);
-    const position = offset === undefined ? undefined : toNumber(offset);
-    m.setU32(outPtr, write ? writev(desc, buffers, position) : readv(desc, buffers, position));
-    return Errno.SUCCESS;
-  }
+  const table = ctx.table;
 
   return {
-    fd_read: (fd: number, iovs: number, iovsLen: number, nreadPtr: number): number =>
-      io(fd, iovs, iovsLen, nreadPtr, false),
-    fd_write: (fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number =>
-      io(fd, iovs, iovsLen, nwrittenPtr, true),
+    fd_read: selfGuarded((fd: number, iovs: number, iovsLen: number, nreadPtr: number): number => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return io(ctx, fd, iovs, iovsLen, nreadPtr, false, null);
+        } catch (e) {
+          const errno = errnoFor(e, attempt);
+          if (errno !== RETRY) return errno;
+        }
+      }
+    }),
+    fd_write: selfGuarded((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return io(ctx, fd, iovs, iovsLen, nwrittenPtr, true, null);
+        } catch (e) {
+          const errno = errnoFor(e, attempt);
+          if (errno !== RETRY) return errno;
+        }
+      }
+    }),
     fd_pread: (fd: number, iovs: number, iovsLen: number, offset: bigint, nreadPtr: number): number =>
-      io(fd, iovs, iovsLen, nreadPtr, false, offset),
+      io(ctx, fd, iovs, iovsLen, nreadPtr, false, offset),
     fd_pwrite: (fd: number, iovs: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number =>
-      io(fd, iovs, iovsLen, nwrittenPtr, true, offset),
+      io(ctx, fd, iovs, iovsLen, nwrittenPtr, true, offset),
 
-    fd_seek(fd: number, offset: bigint, whence: number, newOffsetPtr: number): number {
-      // A bad whence is EINVAL before the fd is looked at (argument values come first).
-      if (whence !== Whence.SET && whence !== Whence.CUR && whence !== Whence.END) fail(Errno.INVAL);
-      // Only "where am I" is a tell; anything else needs the seek right.
-      const isTell = whence === Whence.CUR && offset === 0n;
-      mem().setU64(newOffsetPtr, seek(ctx, fd, offset, whence, isTell ? Rights.FD_TELL : Rights.FD_SEEK, newOffsetPtr));
-      return Errno.SUCCESS;
-    },
+    fd_seek: selfGuarded((fd: number, offset: bigint, whence: number, newOffsetPtr: number): number => {
+      try {
+        return seek(ctx, fd, offset, whence, newOffsetPtr, false);
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
-    fd_tell(fd: number, offsetPtr: number): number {
-      mem().setU64(offsetPtr, seek(ctx, fd, 0n, Whence.CUR, Rights.FD_TELL, offsetPtr));
-      return Errno.SUCCESS;
-    },
+    fd_tell: selfGuarded((fd: number, offsetPtr: number): number => {
+      try {
+        return seek(ctx, fd, 0n, Whence.CUR, offsetPtr, true);
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
-    fd_close(fd: number): number {
-      ctx.table.close(fd);
-      return Errno.SUCCESS;
-    },
+    fd_close: selfGuarded((fd: number): number => {
+      try {
+        table.close(fd);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
-    fd_renumber(from: number, to: number): number {
-      ctx.table.renumber(from, to, ctx.renumber);
-      return Errno.SUCCESS;
-    },
+    fd_renumber: selfGuarded((from: number, to: number): number => {
+      try {
+        table.renumber(from, to, ctx.renumber);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
-    fd_fdstat_get(fd: number, ptr: number): number {
-      const d = ctx.table.get(fd);
-      const m = mem();
-      m.check(ptr, 24);
-      // u8 filetype, a pad byte, u16 flags and 4 pad bytes as one u64: every byte written.
-      m.setU64(ptr, d.description.filetype + d.description.flags * 0x10000);
-      m.setU64(ptr + 8, d.rightsBase);
-      m.setU64(ptr + 16, d.rightsInheriting);
-      return Errno.SUCCESS;
-    },
+    fd_fdstat_get: selfGuarded((fd: number, ptr: number): number => {
+      try {
+        const d = table.get(fd);
+        const m = ctx.mem;
+        ptr >>>= 0;
+        if (ptr + 24 > m.bytes.length) m.check(ptr, 24);
+        const v = m.view;
+        const desc = d.description;
+        // u8 filetype, a pad byte, u16 flags and 4 pad bytes: every byte written. Rights are
+        // refwasi's 30-bit numbers, so their high halves are 0.
+        v.setUint32(ptr, desc.filetype | (desc.flags << 16), true);
+        v.setUint32(ptr + 4, 0, true);
+        v.setUint32(ptr + 8, d.rightsBase, true);
+        v.setUint32(ptr + 12, 0, true);
+        v.setUint32(ptr + 16, d.rightsInheriting, true);
+        v.setUint32(ptr + 20, 0, true);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
     fd_fdstat_set_flags(fd: number, flags: number): number {
       if (flags & ~FDFLAGS_ALL) fail(Errno.INVAL);
@@ -246,61 +290,34 @@ export function fdSyscalls(ctx: Context) {
       return Errno.SUCCESS;
     },
 
-    fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number): number {
-      const d = descriptor(ctx, fd, Rights.FD_READDIR);
-      const desc = d.description;
-      const h = desc.handle;
-      if (h.kind !== 'directory') fail(Errno.NOTDIR);
-      const m = mem();
-      m.check(bufusedPtr, 4);
-      const out = m.slice(buf, bufLen >>> 0);
-      // One snapshot per pass: a pass starts at cookie 0, and later cookies index into it,
-      // so a whole listing costs O(entries) and cookies stay stable while it is read.
-      if (cookie === 0n || desc.listing === null) {
-        const self = h.dir.stat().ino;
-        desc.listing = [
-          { name: '.', filetype: Filetype.DIRECTORY, ino: self },
-          { name: '..', filetype: Filetype.DIRECTORY, ino: self },
-          ...h.dir.list(),
-        ];
-      }
-      const entries = desc.listing;
-      const start = BigInt.asUintN(64, cookie);
-      const size = out.length;
-      const view = new DataView(out.buffer, out.byteOffset, size);
-      let used = 0;
-      for (let i = start > BigInt(entries.length) ? entries.length : Number(start); i < entries.length && used < size; i++) {
-        const e = entries[i];
-        // An ASCII name (the usual kind) goes straight into the buffer, without TextEncoder.
-        const ascii = isAscii(e.name);
-        const name = ascii ? null : encodeString(e.name);
-        const nameLength = name === null ? e.name.length : name.length;
-        const whole = used + SIZEOF_DIRENT + nameLength <= size;
-        const header = whole ? view : new DataView(new ArrayBuffer(SIZEOF_DIRENT));
-        const at = whole ? used : 0;
-        header.setUint32(at, i + 1, true); // d_next, a u64: i + 1 < 2^32
-        header.setUint32(at + 4, 0, true);
-        header.setBigUint64(at + 8, e.ino, true);
-        header.setUint32(at + 16, nameLength, true);
-        header.setUint32(at + 20, e.filetype, true);
-        if (whole) {
-          used += SIZEOF_DIRENT;
-          if (name !== null) out.set(name, used);
-          else for (let k = 0; k < nameLength; k++) out[used + k] = e.name.charCodeAt(k);
-          used += nameLength;
-          continue;
+    fd_readdir: selfGuarded((fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number): number => {
+      try {
+        const d = descriptor(ctx, fd, Rights.FD_READDIR);
+        const desc = d.description;
+        const h = desc.handle;
+        if (h.kind !== 'directory') fail(Errno.NOTDIR);
+        const m = ctx.mem;
+        m.check(bufusedPtr, 4);
+        bufLen >>>= 0;
+        const bytes = m.check(buf, bufLen);
+        // One snapshot per pass: a pass starts at cookie 0, and later cookies index into it,
+        // so a whole listing costs O(entries) and cookies stay stable while it is read.
+        if (cookie === 0n || desc.listing === null) {
+          const dir = h.dir;
+          desc.listing = dir.encodedListing ? dir.encodedListing() : encodeListing(dir.stat().ino, dir.list());
         }
-        // The last entry is cut to fit; the guest sees a full buffer and asks again with its cookie.
-        const h1 = Math.min(SIZEOF_DIRENT, size - used);
-        out.set(new Uint8Array(header.buffer, 0, h1), used);
-        used += h1;
-        const bytes = name ?? encodeString(e.name);
-        const n1 = Math.min(bytes.length, size - used);
-        out.set(bytes.subarray(0, n1), used);
-        used += n1;
+        const listing = desc.listing;
+        const count = listing.count;
+        // A u64 cookie; one past the end (or any larger, or "negative" as i64) lists nothing.
+        const c = cookie === 0n ? 0 : Number(BigInt.asUintN(64, cookie));
+        const from = listing.starts[c < count ? c : count];
+        const to = Math.min(listing.starts[count], from + bufLen);
+        bytes.set(listing.bytes.subarray(from, to), buf >>> 0);
+        m.view.setUint32(bufusedPtr >>> 0, to - from, true);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
       }
-      m.setU32(bufusedPtr, used);
-      return Errno.SUCCESS;
-    },
+    }),
   };
 }

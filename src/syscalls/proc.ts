@@ -1,7 +1,8 @@
-import { Errno } from '../abi/constants';
+import { Clockid, Errno } from '../abi/constants';
 import { fail, ProcExit, WasiTrap } from '../abi/errors';
 import type { GuestMemory } from '../abi/memory';
 import type { Context } from './context';
+import { errnoFor, MEMORY_MOVED_RETRIES, selfGuarded } from './errno';
 
 /** Writes a list of NUL-terminated strings and the pointer array to them (args_get, environ_get). */
 function writeStrings(mem: GuestMemory, list: Uint8Array[], ptrs: number, buf: number): void {
@@ -29,6 +30,7 @@ const RANDOM_CHUNK = 65536; // Web Crypto refuses more per call.
 const SIGNAL_MAX = 30;
 
 export function procSyscalls(ctx: Context) {
+  const clocks = ctx.clocks;
   return {
     args_get: (argv: number, buf: number) => (writeStrings(ctx.mem, ctx.args, argv, buf), Errno.SUCCESS),
     args_sizes_get: (c: number, s: number) => (writeSizes(ctx.mem, ctx.args, c, s), Errno.SUCCESS),
@@ -42,11 +44,24 @@ export function procSyscalls(ctx: Context) {
     },
 
     // The precision argument is a hint; every reading is as precise as the clock gets.
-    clock_time_get(id: number, _precision: bigint, ptr: number): number {
-      const now = ctx.clocks.now(id);
-      ctx.mem.setU64(ptr, now);
-      return Errno.SUCCESS;
-    },
+    clock_time_get: selfGuarded((id: number, _precision: bigint, ptr: number): number => {
+      try {
+        const m = ctx.mem;
+        ptr >>>= 0;
+        if (id === Clockid.MONOTONIC) {
+          if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
+          clocks.storeMonotonic(m.view, ptr);
+          return Errno.SUCCESS;
+        }
+        // An unknown clock is EINVAL before the pointer is looked at.
+        const now = clocks.now(id);
+        if (ptr + 8 > m.bytes.length) m.check(ptr, 8);
+        m.view.setBigUint64(ptr, now, true);
+        return Errno.SUCCESS;
+      } catch (e) {
+        return errnoFor(e, MEMORY_MOVED_RETRIES);
+      }
+    }),
 
     random_get(buf: number, len: number): number {
       len >>>= 0;

@@ -3,7 +3,18 @@
 const perf = performance;
 const origin = perf.timeOrigin;
 
-/** Wall-clock time in nanoseconds, from the best clock every platform has. */
+
+/** Wall-clock time in milliseconds (fractional), from the best clock every platform has. */
+export function nowMs(): number {
+  return origin + perf.now();
+}
+
+/** A clock reading (milliseconds) in nanoseconds since the epoch, rounded as it always was. */
+export function stampNs(ms: number): bigint {
+  return BigInt(Math.round(ms * 1e6));
+}
+
+/** Wall-clock time in nanoseconds. */
 export function nowNs(): bigint {
-  return BigInt(Math.round((origin + perf.now()) * 1e6));
+  return stampNs(nowMs());
 }

@@ -1,7 +1,7 @@
 import { Errno, Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
-import { nowNs } from './clock';
+import { encodeListing, type EncodedListing } from '../../abi/dirent';
 import { MemoryFile, MemoryInode } from './file';
 import { MemoryFs } from './fs';
 
@@ -35,6 +35,8 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   parent: MemoryDir | null = null;
   /** Removed from the tree (rmdir, or replaced by rename): nothing may be created in it. */
   removed = false;
+  /** fd_readdir's encoding of the entries, kept until they next change (add, drop). */
+  private encoded: EncodedListing | null = null;
 
   constructor(fs: MemoryFs) {
     super(fs);
@@ -55,13 +57,17 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     return out;
   }
 
+  encodedListing(): EncodedListing {
+    return (this.encoded ??= encodeListing(this.ino, this.list()));
+  }
+
   /** ENOENT for a creation in a removed directory, as Linux gives. */
   private checkLive(): void {
     if (this.removed) fail(Errno.NOENT, 'directory was removed');
   }
 
   private touch(): void {
-    this.mtim = this.ctim = nowNs();
+    this.modified();
   }
 
   /**
@@ -72,6 +78,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   add(name: string, node: MemoryNode, moving = false): void {
     if (!moving) this.fs.countEntries(1);
     this.entries.set(name, node);
+    this.encoded = null;
     if (node instanceof MemoryDir) {
       node.parent = this;
       this.nlink++;
@@ -82,6 +89,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
   private drop(name: string, node: MemoryNode, moving = false): void {
     if (!moving) this.fs.countEntries(-1);
     this.entries.delete(name);
+    this.encoded = null;
     if (node instanceof MemoryDir) {
       node.parent = null;
       this.nlink--;
@@ -152,7 +160,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     dest.checkLive();
     dest.add(toName, node);
     node.nlink++;
-    node.ctim = nowNs();
+    node.changed();
   }
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
@@ -179,7 +187,7 @@ export class MemoryDir extends MemoryInode implements DirectoryInode {
     }
     this.drop(name, node, true);
     dest.add(toName, node, true);
-    node.ctim = nowNs();
+    node.changed();
   }
 }
 
@@ -192,7 +200,7 @@ function asMemoryDir(dir: DirectoryInode, fs: MemoryFs): MemoryDir {
 function unlinked(node: MemoryNode): void {
   if (node.kind === 'directory') return;
   node.nlink--;
-  node.ctim = nowNs();
+  node.changed();
   if (node instanceof MemoryFile && node.nlink === 0 && node.handles === 0) node.release();
   if (node instanceof MemorySymlink && node.nlink === 0) node.fs.charge(-node.size);
 }
