@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { Advice, Errno, Fdflags, Filetype, Oflags, Whence } from '../src/abi/constants';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
+import { addressing } from '../src/backends/node/host-dir';
 import { WASI } from '../src/wasi';
 import { Guest } from './helpers/guest';
 
@@ -41,7 +42,7 @@ const hostFdCount = (): number => hostFds().length;
  * The preopen's own directory: NodeDirectory holds one host fd for it from the moment a WASI
  * object installs it until every descriptor on it is closed (the end of the run).
  */
-const PREOPEN = 1;
+const PREOPEN = addressing.byFd ? 1 : 0;
 
 let tmp: string;
 let counters: { opened: number; closed: number; doubleCloseAttempts: number };

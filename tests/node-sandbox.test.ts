@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemoryDirectory } from '../src/backends/memory';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
+import { addressing } from '../src/backends/node/host-dir';
 import { toFileStat } from '../src/backends/node/stat';
 import { NodeTree } from '../src/backends/node/tree';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions } from '../src/backends/types';
@@ -70,6 +71,14 @@ function memoryWorld(): EscapeWorld {
 }
 
 describeEscapeSuite('escape suite over NodeDirectory (real files)', nodeWorld);
+// Where the host has no /proc/self/fd (macOS, Windows), directories are addressed by checked
+// host paths: the same attempts must fail there too (only a concurrent host process can win).
+describe('in the path-addressed mode', () => {
+  const byFd = addressing.byFd;
+  beforeAll(() => (addressing.byFd = false));
+  afterAll(() => (addressing.byFd = byFd));
+  describeEscapeSuite('escape suite over NodeDirectory (real files, path-addressed)', nodeWorld);
+});
 describeEscapeSuite('escape suite over MemoryDirectory', memoryWorld);
 
 /**

@@ -39,6 +39,9 @@ let heldDirs = 0;
 let useClock = 0;
 const treesWithOpenDirs = new Set<NodeTree>();
 
+/** Path mode: bumped by every change to a directory's entries made through any NodeDirectory. */
+export const entries = { generation: 0 };
+
 export function setMaxCachedDirFds(n: number): void {
   maxCachedDirFds = Math.max(0, n);
 }
@@ -58,8 +61,11 @@ export class HostDir {
   private held = false;
   /** When it was last used, for the cache's least-recently-used order. */
   lastUse = 0;
-  /** Path mode: the entries generation when `path` was last checked (see checkedPath). */
-  private checkedAt = -1;
+  /**
+   * Path mode: the entries generation when `path` was last checked (see checkedPath). The
+   * lookup (or the preopen's realpath) that makes a HostDir has just checked it.
+   */
+  private checkedAt = entries.generation;
 
   constructor(
     readonly tree: NodeTree,
@@ -198,9 +204,6 @@ export class HostDir {
     if (cachedDirFds > maxCachedDirFds) trimCache();
   }
 }
-
-/** Path mode: bumped by every change to a directory's entries made through any NodeDirectory. */
-export const entries = { generation: 0 };
 
 function closeDirFd(fd: number): void {
   dirFdCounters.closed++;
