@@ -54,6 +54,8 @@ const WORKLOADS = [
   { name: 'read 1 MiB (64 MiB file)', prog: 'bulk', result: 'read_1MiB', bytes: 1 << 20, sameRunAs: 'write 1 MiB (64 MiB file)' },
   { name: 'open + close', prog: 'openclose', result: 'open_close',
     args: { 'refwasi-memory': [1e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
+  { name: 'open + close, 4 directories deep', prog: 'deep_open', result: 'deep_open_close',
+    args: { 'refwasi-memory': [1e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
   { name: 'readdir, per entry (1,000 files)', prog: 'readdir', result: 'readdir_entry',
     args: { 'refwasi-memory': [100], 'browser_wasi_shim': [3], 'refwasi-node': [20], 'node:wasi': [20] } },
   { name: 'stat', prog: 'stat', result: 'stat',
