@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Errno } from '../src/abi/constants';
-import { NodeDirectory } from '../src/backends/node';
+import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
 import { addressing, dirFdCounters, setMaxCachedDirFds } from '../src/backends/node/host-dir';
 import type { DirectoryInode, Inode } from '../src/backends/types';
 import { Guest } from './helpers/guest';
@@ -121,5 +121,27 @@ describe('directory fds', () => {
     g.end();
     expect(hostFdCount()).toBe(before);
     expect(dirFdCounters.closed - start.closed).toBe(dirFdCounters.opened - start.opened);
+  });
+
+  it('a directory descriptor takes one fd of the process budget; when it is spent, the directory still opens, only cached', () => {
+    const saved = NodeFileHandle.maxHostFds;
+    try {
+      const idle = NodeFileHandle.hostFdsHeld;
+      const g = Guest.over(new NodeDirectory(tmp));
+      expect(NodeFileHandle.hostFdsHeld).toBe(idle + 1); // the preopen
+      const c = g.openDir('a/b/c').value;
+      expect(NodeFileHandle.hostFdsHeld).toBe(idle + 2);
+      NodeFileHandle.maxHostFds = NodeFileHandle.hostFdsHeld;
+      const b = g.openDir('a/b');
+      expect(b.errno).toBe(Errno.SUCCESS);
+      expect(NodeFileHandle.hostFdsHeld).toBe(idle + 2);
+      expect(g.stat('c/f', false, b.value).errno).toBe(Errno.SUCCESS);
+      // Files still meet the cap.
+      expect(Errno[g.open('f', { dirfd: c }).errno]).toBe('NFILE');
+      g.end();
+      expect(NodeFileHandle.hostFdsHeld).toBe(idle);
+    } finally {
+      NodeFileHandle.maxHostFds = saved;
+    }
   });
 });

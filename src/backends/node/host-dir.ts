@@ -3,6 +3,7 @@ import type { BigIntStats } from 'node:fs';
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import { hostCall } from './errno';
+import { NodeFileHandle } from './file-handle';
 import type { NodeTree } from './tree';
 
 /**
@@ -31,17 +32,15 @@ export const dirFdCounters = { opened: 0, closed: 0 };
  * the least recently used are closed at the start of the next operation (never during one, so
  * an fd number an operation is using can't be closed and reused under it).
  */
-let maxCachedDirFds = 64;
+let maxCachedDirFds = 32;
 let cachedDirFds = 0;
-/** Directories held open for descriptors, process-wide, at most (see HostDir.pin). */
-const maxHeldDirFds = 256;
-let heldDirs = 0;
 let useClock = 0;
 const treesWithOpenDirs = new Set<NodeTree>();
 
 /** Path mode: bumped by every change to a directory's entries made through any NodeDirectory. */
 export const entries = { generation: 0 };
 
+/** For tests: the cap on cached directory fds (default 32, within the 64 fds left to Node itself). */
 export function setMaxCachedDirFds(n: number): void {
   maxCachedDirFds = Math.max(0, n);
 }
@@ -102,19 +101,18 @@ export class HostDir {
 
   /**
    * A descriptor now holds this directory: its fd stays open (so it keeps meaning this
-   * directory wherever it moves) until the last such descriptor closes. Past
-   * maxHeldDirFds directories held at once, a further one is only cached: its fd may be closed
-   * and opened again by name, and it is ENOENT once it has moved.
+   * directory wherever it moves) until the last such descriptor closes. It takes one fd of
+   * the process's budget (NodeFileHandle.maxHostFds); when that is spent, the directory is
+   * only cached instead: its fd may be closed and opened again by name, and it is ENOENT once
+   * it has moved. A directory descriptor never fails for want of host fds.
    */
   pin(): void {
     // Opened now, as path_open opens it: what the descriptor means is fixed from here on.
     if (this.pins === 0 && addressing.byFd) this.openFd();
     if (this.pins++ > 0) return;
     this.tree.users++;
-    this.held = heldDirs < maxHeldDirFds;
-    if (!this.held) return;
-    heldDirs++;
-    if (this.fd >= 0) cachedDirFds--;
+    this.held = addressing.byFd && NodeFileHandle.tryReserveHostFd();
+    if (this.held && this.fd >= 0) cachedDirFds--;
   }
 
   unpin(): void {
@@ -122,7 +120,7 @@ export class HostDir {
     if (--this.pins > 0) return;
     if (this.held) {
       this.held = false;
-      heldDirs--;
+      NodeFileHandle.releaseHostFd();
       if (this.fd >= 0) cachedDirFds++;
     }
     if (--this.tree.users === 0) this.tree.closeDirs();
