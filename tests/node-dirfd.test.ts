@@ -145,3 +145,31 @@ describe('directory fds', () => {
     }
   });
 });
+
+describe('descriptors on directories that went away', () => {
+  it('a preopen removed before the WASI object is made: the guest gets ENOENT, the embedder no exception', () => {
+    const dir = new NodeDirectory(path.join(tmp, 'a'));
+    fs.rmSync(path.join(tmp, 'a'), { recursive: true });
+    const g = Guest.over(dir);
+    expect(Errno[g.stat('b').errno]).toBe('NOENT');
+    g.end();
+  });
+
+  it('a directory swapped for a file between its lookup and its open: path_open fails, no descriptor', () => {
+    const g = Guest.over(new NodeDirectory(tmp));
+    const realOpen = fs.openSync;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const hostFs: typeof import('node:fs') = require('node:fs');
+    const spy = jest.spyOn(hostFs, 'openSync').mockImplementationOnce((...args: Parameters<typeof fs.openSync>) => {
+      fs.rmSync(path.join(tmp, 'a'), { recursive: true });
+      fs.writeFileSync(path.join(tmp, 'a'), 'now a file');
+      return realOpen(...args);
+    });
+    try {
+      expect(Errno[g.openDir('a').errno]).toBe('NOTDIR');
+    } finally {
+      spy.mockRestore();
+    }
+    g.end();
+  });
+});

@@ -80,7 +80,14 @@ export class NodeDirectory implements DirectoryInode {
 
   /** A descriptor holds this directory (OpenDirectory): its host fd stays open until release. */
   retain(): void {
-    this.host.pin();
+    if (this.host.parent !== null) return this.host.pin();
+    // A preopen being installed: a root gone since the embedder named it is the guest's
+    // ENOENT on first use, not an exception out of the WASI constructor.
+    try {
+      this.host.pin();
+    } catch {
+      this.host.pin(false);
+    }
   }
 
   release(): void {
@@ -134,7 +141,7 @@ export class NodeDirectory implements DirectoryInode {
       const known = this.fs.byIno.get(stats.ino);
       if (known !== undefined && known.dev === stats.dev && known.fd >= 0) return known;
     }
-    return new HostDir(this.fs, this.host, name, stats.dev, stats.ino, `${this.host.path}/${name}`);
+    return new HostDir(this.fs, this.host, name, stats.dev, stats.ino, hostPath.join(this.host.path, name));
   }
 
   /** Sorted by name (code units) so cookies mean the same entry from one call to the next. */

@@ -1,5 +1,6 @@
 import * as hostFs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
+import * as hostPath from 'node:path';
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import { hostCall } from './errno';
@@ -81,7 +82,7 @@ export class HostDir {
    * mode, the checked host path otherwise. Only valid until the operation ends.
    */
   child(name: string): string {
-    return `${this.base()}/${name}`;
+    return addressing.byFd ? `/proc/self/fd/${this.openFd()}/${name}` : hostPath.join(this.checkedPath(), name);
   }
 
   /** What names this directory itself (see child). */
@@ -106,9 +107,10 @@ export class HostDir {
    * only cached instead: its fd may be closed and opened again by name, and it is ENOENT once
    * it has moved. A directory descriptor never fails for want of host fds.
    */
-  pin(): void {
+  pin(openNow = true): void {
     // Opened now, as path_open opens it: what the descriptor means is fixed from here on.
-    if (this.pins === 0 && addressing.byFd) this.openFd();
+    // A directory gone since its lookup fails the open (ENOENT, ENOTDIR), as open(2) would.
+    if (openNow && this.pins === 0 && addressing.byFd && this.fd < 0) this.openFd();
     if (this.pins++ > 0) return;
     this.tree.users++;
     this.held = addressing.byFd && NodeFileHandle.tryReserveHostFd();
@@ -171,6 +173,7 @@ export class HostDir {
     this.fd = -1;
     if (!this.held) cachedDirFds--;
     this.tree.openDirs.delete(this);
+    if (this.tree.openDirs.size === 0) treesWithOpenDirs.delete(this.tree);
     if (this.tree.byIno.get(this.ino) === this) this.tree.byIno.delete(this.ino);
     closeDirFd(fd);
   }
