@@ -50,7 +50,7 @@ export function setMaxCachedDirFds(n: number): void {
  * One host directory. In fd mode it holds a host fd (opened when first needed) and is found
  * again by (dev, ino) while that fd is open, so every walk through it reuses the fd; the fd
  * keeps meaning the directory itself wherever it is moved, as a POSIX directory fd does.
- * `parent` and `name` say where it was last seen, to open it again after its fd was closed
+ * `parent` and `name` say where it was found, to open it again after its fd was closed
  * (it must then still be the same directory there, else ENOENT).
  */
 export class HostDir {
@@ -69,12 +69,12 @@ export class HostDir {
 
   constructor(
     readonly tree: NodeTree,
-    public parent: HostDir | null,
-    public name: string,
+    readonly parent: HostDir | null,
+    readonly name: string,
     readonly dev: bigint,
     readonly ino: bigint,
     /** The host path where it was found (the preopen's real path for a root). */
-    public path: string,
+    readonly path: string,
   ) {}
 
   /**
