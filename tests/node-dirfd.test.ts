@@ -173,3 +173,48 @@ describe('descriptors on directories that went away', () => {
     g.end();
   });
 });
+
+describe('host errors around directory fds', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hostFs: typeof import('node:fs') = require('node:fs');
+
+  it('an fstat that fails right after a directory is opened closes that fd and reports the errno', () => {
+    const g = Guest.over(new NodeDirectory(tmp));
+    const before = hostFdCount();
+    const start = { ...dirFdCounters };
+    const spy = jest.spyOn(hostFs, 'fstatSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+    });
+    try {
+      expect(Errno[g.stat('a/b').errno]).toBe('IO');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(dirFdCounters.opened - start.opened).toBe(1);
+    expect(dirFdCounters.closed - start.closed).toBe(1);
+    expect(hostFdCount()).toBe(before);
+    // The next walk opens it again and works.
+    expect(g.stat('a/b').errno).toBe(Errno.SUCCESS);
+    g.end();
+    expect(hostFdCount()).toBe(before - 1);
+  });
+
+  it('a close the host reports as failed still gives the fd up, once', () => {
+    const before = hostFdCount();
+    const start = { ...dirFdCounters };
+    const g = Guest.over(new NodeDirectory(tmp));
+    expect(g.stat('a/b/c/f').errno).toBe(Errno.SUCCESS);
+    const realClose = hostFs.closeSync;
+    const spy = jest.spyOn(hostFs, 'closeSync').mockImplementation((fd: number) => {
+      realClose(fd);
+      throw Object.assign(new Error('EINTR: interrupted'), { code: 'EINTR' });
+    });
+    try {
+      g.end();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(hostFdCount()).toBe(before);
+    expect(dirFdCounters.closed - start.closed).toBe(dirFdCounters.opened - start.opened);
+  });
+});
