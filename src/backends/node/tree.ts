@@ -58,6 +58,8 @@ export class NodeTree {
 
   /** `stat` with the exact times the guest set, where the host still holds them. */
   exactTimes(stat: FileStat): FileStat {
+    // Most trees never had a time set: no key to build from two bigints on every stat.
+    if (this.setTimesExact.size === 0) return stat;
     const entry = this.setTimesExact.get(`${stat.dev}:${stat.ino}`);
     if (entry === undefined) return stat;
     const atim = entry.atim !== undefined && entry.atim[0] === stat.atim ? entry.atim[1] : stat.atim;
