@@ -69,6 +69,8 @@ const WORKLOADS = [
   { name: 'read 64 MiB in 64 KiB', prog: 'bulk', result: 'read_64KiB', bytes: 1 << 16, floor: 'memcpy', goal: { fraction: 1 / 3 }, sameRunAs: 'bulk' },
   { name: 'open + close', prog: 'openclose', result: 'open_close', floor: 'empty', goal: { ns: 500 },
     args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
+  { name: 'open + close, 4 directories deep', prog: 'deep_open', result: 'deep_open_close', floor: 'empty',
+    args: { 'refwasi-memory': [3e5], 'browser_wasi_shim': [5e4], 'refwasi-node': [1e4], 'node:wasi': [1e4] } },
   { name: 'create 2,000 files, per file', prog: 'create', result: 'create_file', floor: 'empty', goal: { peer: true },
     args: { 'refwasi-memory': [10], 'browser_wasi_shim': [3], 'refwasi-node': [2], 'node:wasi': [2] } },
   { name: 'readdir, per entry (1,000 files)', prog: 'readdir', result: 'readdir_entry', floor: 'empty', goal: { ns: 200 },

@@ -4,9 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemoryDirectory } from '../src/backends/memory';
-import { NodeDirectory, NodeFileHandle, NodeFileInode } from '../src/backends/node';
+import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
+import { addressing } from '../src/backends/node/host-dir';
+import { toFileStat } from '../src/backends/node/stat';
 import { NodeTree } from '../src/backends/node/tree';
-import type { FileHandle, Inode, OpenFileOptions } from '../src/backends/types';
+import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions } from '../src/backends/types';
 import { Errno, Oflags } from '../src/abi/constants';
 import { describeEscapeSuite, ESCAPE_ATTEMPTS, runEscapeAttempt, SECRET_MARKER, type EscapeWorld } from './helpers/escape-suite';
 import { Guest } from './helpers/guest';
@@ -69,25 +71,67 @@ function memoryWorld(): EscapeWorld {
 }
 
 describeEscapeSuite('escape suite over NodeDirectory (real files)', nodeWorld);
+// Where the host has no /proc/self/fd (macOS, Windows), directories are addressed by checked
+// host paths: the same attempts must fail there too (only a concurrent host process can win).
+describe('in the path-addressed mode', () => {
+  const byFd = addressing.byFd;
+  beforeAll(() => (addressing.byFd = false));
+  afterAll(() => (addressing.byFd = byFd));
+  describeEscapeSuite('escape suite over NodeDirectory (real files, path-addressed)', nodeWorld);
+});
 describeEscapeSuite('escape suite over MemoryDirectory', memoryWorld);
 
 /**
- * A deliberately broken backend: lookups follow symlinks on the host (stat, not lstat), files
- * open without O_NOFOLLOW, and nothing is checked after the open. It is what a backend that
- * let the host resolve paths would be.
+ * A deliberately broken backend: every call goes to the host by path from the root, so the
+ * host follows every symlink on the way (lookups stat, not lstat; files open without
+ * O_NOFOLLOW) and nothing is checked. It is what a backend that let the host resolve paths
+ * would be.
  */
-class FollowingDirectory extends NodeDirectory {
-  override lookup(name: string): Inode | null {
-    const p = path.join(this.hostPath, name);
+class FollowingDirectory implements DirectoryInode {
+  readonly kind = 'directory';
+  constructor(readonly hostPath: string, readonly fs: NodeTree) {}
+  private at(name: string): string {
+    return path.join(this.hostPath, name);
+  }
+  stat(): FileStat {
+    return toFileStat(hostFs.statSync(this.hostPath, { bigint: true }));
+  }
+  setTimes(): void {}
+  lookup(name: string): Inode | null {
+    const p = this.at(name);
     const st = hostFs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (st === undefined) return null;
-    return st.isDirectory() ? new FollowingDirectory(p, this.fs, st) : new NodeFileInode(p, this.fs);
+    if (st.isDirectory()) return new FollowingDirectory(p, this.fs);
+    return { kind: 'file', fs: this.fs, stat: () => toFileStat(hostFs.statSync(p, { bigint: true })), setTimes: () => {} };
   }
-
-  override openFile(name: string, o: OpenFileOptions): FileHandle {
+  list(): DirEntry[] {
+    return hostFs.readdirSync(this.hostPath).sort().map((name) => {
+      const st = hostFs.statSync(this.at(name), { bigint: true });
+      return { name, filetype: toFileStat(st).filetype, ino: st.ino };
+    });
+  }
+  openFile(name: string, o: OpenFileOptions): FileHandle {
     const flags = (o.read && o.write ? hostFs.constants.O_RDWR : o.write ? hostFs.constants.O_WRONLY : hostFs.constants.O_RDONLY)
       | (o.create ? hostFs.constants.O_CREAT : 0) | (o.truncate ? hostFs.constants.O_TRUNC : 0);
-    return new NodeFileHandle(hostFs.openSync(path.join(this.hostPath, name), flags), this.fs);
+    return new NodeFileHandle(hostFs.openSync(this.at(name), flags), this.fs);
+  }
+  mkdir(name: string): void {
+    hostFs.mkdirSync(this.at(name));
+  }
+  rmdir(name: string): void {
+    hostFs.rmdirSync(this.at(name));
+  }
+  unlink(name: string): void {
+    hostFs.unlinkSync(this.at(name));
+  }
+  symlink(target: string, name: string): void {
+    hostFs.symlinkSync(target, this.at(name));
+  }
+  link(name: string, toDir: DirectoryInode, toName: string): void {
+    hostFs.linkSync(this.at(name), (toDir as FollowingDirectory).at(toName));
+  }
+  rename(name: string, toDir: DirectoryInode, toName: string): void {
+    hostFs.renameSync(this.at(name), (toDir as FollowingDirectory).at(toName));
   }
 }
 
@@ -101,7 +145,7 @@ describe('the escape suite can fail', () => {
       const report = await runEscapeAttempt(() => {
         const w = nodeWorld();
         const sandbox = path.join(w.absolutePath, 'sandbox');
-        return { ...w, preopen: () => new FollowingDirectory(sandbox, new NodeTree(false, null)) };
+        return { ...w, preopen: () => new FollowingDirectory(sandbox, new NodeTree(false)) };
       }, attempt);
       if (report.failures.some((f) => f.startsWith('outside:') || f.startsWith('secret bytes'))) caught.push(attempt.name);
     }
@@ -109,10 +153,11 @@ describe('the escape suite can fail', () => {
   });
 });
 
-describe('a host process racing the sandbox (Node has no openat)', () => {
-  // Another host process swaps a directory the core has just checked for a symlink to the
-  // secret, between the check and the open. Simulated deterministically: the swap runs just
-  // before the backend's openSync.
+describe('a host process swapping a directory for a symlink at each step of an open', () => {
+  // Another host process swaps a directory the core has just looked up for a symlink to the
+  // secret. Simulated deterministically: the swap runs just before the backend's n-th
+  // openSync (the first opens the directory `sub`, the second the file in it). The race suite
+  // (node-race.test.ts) does the same with a real concurrent process.
   let world: string;
   beforeEach(() => {
     world = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-race-')));
@@ -123,14 +168,17 @@ describe('a host process racing the sandbox (Node has no openat)', () => {
   });
   afterEach(() => fs.rmSync(world, { recursive: true, force: true }));
 
-  /** Runs `open` with the swap done just before the backend's openSync; true if it was. */
-  function withSwapBeforeOpen<T>(open: () => T): [T, boolean] {
+  /** Runs `open` with the swap done just before the backend's `nth` openSync; true if it was. */
+  function withSwapBeforeOpen<T>(nth: number, open: () => T): [T, boolean] {
     const realOpen = hostFs.openSync;
     let swapped = false;
-    const spy = jest.spyOn(hostFs, 'openSync').mockImplementationOnce((...args: Parameters<typeof hostFs.openSync>) => {
-      fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
-      fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
-      swapped = true;
+    let calls = 0;
+    const spy = jest.spyOn(hostFs, 'openSync').mockImplementation((...args: Parameters<typeof hostFs.openSync>) => {
+      if (++calls === nth) {
+        fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
+        fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
+        swapped = true;
+      }
       return realOpen(...args);
     });
     try {
@@ -140,6 +188,11 @@ describe('a host process racing the sandbox (Node has no openat)', () => {
     }
   }
 
+  const secretIntact = (): void => {
+    expect(fs.readdirSync(path.join(world, 'secret'))).toEqual(['secret.txt']);
+    expect(fs.readFileSync(path.join(world, 'secret', 'secret.txt'), 'utf8')).toBe(`${SECRET_MARKER}-raced\n`);
+  };
+
   it('without the swap the same open reads the file inside (control)', () => {
     const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
     const fd = g.open('sub/secret.txt');
@@ -148,32 +201,50 @@ describe('a host process racing the sandbox (Node has no openat)', () => {
     g.end();
   });
 
-  it('an open redirected out of the root is refused before a byte is read, and leaks no host fd', () => {
+  it('swapped before the directory is opened: the open is refused, no byte read, no host fd left', () => {
     const counters = { ...NodeFileHandle.counters };
     const fdsBefore = hostFs.readdirSync('/proc/self/fd').length;
     const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
-    const [r, swapped] = withSwapBeforeOpen(() => g.open('sub/secret.txt'));
+    const [r, swapped] = withSwapBeforeOpen(1, () => g.open('sub/secret.txt'));
     expect(swapped).toBe(true);
-    expect(Errno[r.errno]).toBe('PERM');
+    // The directory fd is opened O_NOFOLLOW|O_DIRECTORY: on the symlink now there, ENOTDIR.
+    expect(Errno[r.errno]).toBe('NOTDIR');
     expect(Buffer.from(g.bytes).includes(SECRET_MARKER)).toBe(false);
     g.end();
     expect(hostFs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
     const c = NodeFileHandle.counters;
-    expect([c.opened - counters.opened, c.closed - counters.closed, c.doubleCloseAttempts - counters.doubleCloseAttempts]).toEqual([1, 1, 0]);
+    expect([c.opened - counters.opened, c.closed - counters.closed, c.doubleCloseAttempts - counters.doubleCloseAttempts]).toEqual([0, 0, 0]);
   });
 
-  it('a redirected write open gives the guest no fd either (the create itself is what Node cannot undo)', () => {
+  it('swapped after the directory is opened: the file opens in that directory, wherever it went', () => {
     const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
-    const [r, swapped] = withSwapBeforeOpen(() => g.open('sub/secret.txt', { write: true, oflags: Oflags.TRUNC }));
+    const [r, swapped] = withSwapBeforeOpen(2, () => g.open('sub/secret.txt'));
     expect(swapped).toBe(true);
-    expect(Errno[r.errno]).toBe('PERM');
-    expect(g.write(3, 'x').errno).not.toBe(Errno.SUCCESS);
+    expect(r.errno).toBe(Errno.SUCCESS);
+    expect(g.read(r.value).value).toBe('decoy\n');
     g.end();
+    secretIntact();
+  });
+
+  it('a write open with O_TRUNC, swapped at either step, never truncates the file outside', () => {
+    for (const nth of [1, 2]) {
+      const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
+      const [r, swapped] = withSwapBeforeOpen(nth, () => g.open('sub/secret.txt', { write: true, oflags: Oflags.TRUNC }));
+      expect(swapped).toBe(true);
+      expect(Errno[r.errno]).toBe(nth === 1 ? 'NOTDIR' : 'SUCCESS');
+      g.end();
+      secretIntact();
+      // Put the world back for the next step.
+      fs.unlinkSync(path.join(world, 'sandbox', 'sub'));
+      fs.renameSync(path.join(world, 'sandbox', 'sub.moved'), path.join(world, 'sandbox', 'sub'));
+    }
+    // The second open truncated the decoy, inside the sandbox.
+    expect(fs.readFileSync(path.join(world, 'sandbox', 'sub', 'secret.txt'), 'utf8')).toBe('');
   });
 });
 
 describe('overlapping preopens', () => {
-  it('a preopen inside another one, moved away through the outer one and replaced with a symlink, is not followed', () => {
+  it('a preopen inside another one keeps meaning its directory when moved away through the outer one', () => {
     const world = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-overlap-')));
     try {
       fs.mkdirSync(path.join(world, 'secret'));
@@ -187,11 +258,15 @@ describe('overlapping preopens', () => {
       expect(g.stat('own.txt', false, inner).errno).toBe(Errno.SUCCESS);
       expect(g.rename('inner', 'inner.moved')).toBe(Errno.SUCCESS);
       expect(g.symlink('../secret', 'inner')).toBe(Errno.SUCCESS);
+      // fd 4 is the directory, not the name "inner": as a POSIX directory fd, it followed the
+      // move (to sandbox/inner.moved) and never sees the symlink put in its old place.
       expect(Errno[g.open('secret.txt', { dirfd: inner }).errno]).toBe('NOENT');
       expect(Errno[g.unlink('secret.txt', inner)]).toBe('NOENT');
-      expect(Errno[g.mkdir('planted', inner)]).toBe('NOENT');
-      expect(Errno[g.readdir(inner).errno]).toBe('NOENT');
-      // Moved back, the preopen names its own directory again and works.
+      expect(g.mkdir('planted', inner)).toBe(Errno.SUCCESS);
+      expect(fs.existsSync(path.join(world, 'sandbox', 'inner.moved', 'planted'))).toBe(true);
+      expect(g.readdir(inner).value.map((e) => e.name).sort()).toEqual(['.', '..', 'own.txt', 'planted']);
+      expect(g.rmdir('planted', inner)).toBe(Errno.SUCCESS);
+      // Moved back, it is of course still the same directory.
       expect(g.unlink('inner')).toBe(Errno.SUCCESS);
       expect(g.rename('inner.moved', 'inner')).toBe(Errno.SUCCESS);
       expect(g.stat('own.txt', false, inner).errno).toBe(Errno.SUCCESS);

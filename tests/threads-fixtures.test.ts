@@ -90,8 +90,7 @@ describe.each(names)('%s', (name) => {
     expect(await run(name, 'memory', tmp)).toEqual(expected(name));
   });
 
-  const pending = name === 'race_rename_symlink' ? test.skip : test;
-  pending('over NodeDirectory, closing every host fd it opened', async () => {
+  test('over NodeDirectory, closing every host fd it opened', async () => {
     const got = await run(name, 'node', tmp);
     expect(got).toEqual(expected(name));
     expect(fdsUnder(tmp)).toEqual([]);

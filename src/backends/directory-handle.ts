@@ -1,11 +1,21 @@
 import type { DirectoryHandle, DirectoryInode, FileStat } from './types';
 
-/** An opened directory. Backends address directories by inode, so there is no host resource to close. */
+/**
+ * An opened directory: the description holds its inode, and the inode's backend keeps what it
+ * needs for it (a host directory fd) from here to close, which the description calls once.
+ */
 export class OpenDirectory implements DirectoryHandle {
   readonly kind = 'directory';
-  constructor(readonly dir: DirectoryInode) {}
+  private open = true;
+  constructor(readonly dir: DirectoryInode) {
+    dir.retain?.();
+  }
   stat(): FileStat {
     return this.dir.stat();
   }
-  close(): void {}
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.dir.release?.();
+  }
 }

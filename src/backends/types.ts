@@ -87,6 +87,13 @@ export interface DirectoryInode extends InodeBase {
   link(name: string, toDir: DirectoryInode, toName: string): void;
   /** Renames `name` to `toName` in `toDir` (same fs), with POSIX replace rules. */
   rename(name: string, toDir: DirectoryInode, toName: string): void;
+  /**
+   * A descriptor now holds this directory, until the matching release (each called once per
+   * descriptor's description). A backend that holds host resources per directory keeps them
+   * for that long; retain may fail (ENFILE) when it can hold no more.
+   */
+  retain?(): void;
+  release?(): void;
 }
 
 /** Anything an open file description can hold; `close` is called exactly once, by the description. */

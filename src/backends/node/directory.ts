@@ -1,12 +1,14 @@
 import * as hostFs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import * as hostPath from 'node:path';
-import { Errno, Filetype } from '../../abi/constants';
+import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
 import { hostCall } from './errno';
 import { NodeFileHandle } from './file-handle';
-import { NodeFileInode, NodePathInode, NodeSymlinkInode } from './inodes';
-import { filetypeOf } from './stat';
+import { addressing, entries, HostDir } from './host-dir';
+import { NodeFileInode, NodeSymlinkInode } from './inodes';
+import { filetypeOf, hostTimes, toFileStat } from './stat';
 import { checkName, NodeTree } from './tree';
 
 export interface NodeDirectoryOptions {
@@ -32,120 +34,143 @@ function openFlags(options: OpenFileOptions): number {
 }
 
 /**
- * The root is resolved once, here, so lstat and lutimes below never meet a symlink the
- * embedder chose; and a missing preopen is reported now, not as ENOENT to the guest.
+ * The preopen's root, resolved once, here: the embedder named it by path, and a missing
+ * preopen is reported now, not as ENOENT to the guest.
  */
-function preopenRoot(hostDirectory: string): string {
+function preopenRoot(tree: NodeTree, hostDirectory: string): HostDir {
   const root = hostFs.realpathSync(hostPath.resolve(hostDirectory));
-  if (!hostFs.statSync(root).isDirectory()) throw new Error(`NodeDirectory: ${root} is not a directory`);
-  return root;
+  const st = hostFs.statSync(root, { bigint: true });
+  if (!st.isDirectory()) throw new Error(`NodeDirectory: ${root} is not a directory`);
+  return new HostDir(tree, null, '', st.dev, st.ino, root);
 }
 
 /**
- * Bumped by every change to a directory's entries (mkdir, rmdir, unlink, symlink, link,
- * rename) made through any NodeDirectory: all preopens share it, since two may overlap. A
- * directory checked since the last change needs no new check (see NodeDirectory.here).
+ * A host directory. `new NodeDirectory('/tmp/x')` is a preopen (the root of its own tree);
+ * directories looked up below it share the root's tree.
+ *
+ * Every call names its target as one entry of a directory object (HostDir): on Linux
+ * `/proc/self/fd/N/name`, which the kernel resolves inside the directory fd N holds, as
+ * `*at(N, name)` does, with the last component never followed. The core walks paths one
+ * component at a time through lookup, so no host walk ever crosses a symlink or `..`, and no
+ * rename or symlink swap by another process can move an operation out of the tree. Elsewhere
+ * directories are addressed by path (see HostDir.checkedPath).
  */
-let entriesGeneration = 0;
-
-/**
- * A host directory, addressed by its path. `new NodeDirectory('/tmp/x')` is a preopen (the
- * root of its own tree); directories looked up below it share the root's tree. Passing a
- * NodeTree instead of options is how lookup makes those; embedders pass options.
- */
-export class NodeDirectory extends NodePathInode implements DirectoryInode {
+export class NodeDirectory implements DirectoryInode {
   readonly kind = 'directory';
-  /** Which directory the path named when this was made; checked again by here(). */
-  private readonly identity: { dev: bigint; ino: bigint };
-  private checkedAt = entriesGeneration;
+  readonly fs: NodeTree;
+  readonly host: HostDir;
+  /** The lstat lookup just took of this directory: the first stat() answers from it. */
+  private fresh: BigIntStats | undefined;
 
-  /** `identity`: the directory's stat, when the caller has just taken it (lookup). */
-  constructor(hostDirectory: string, options: NodeDirectoryOptions | NodeTree = {}, identity?: { dev: bigint; ino: bigint }) {
-    if (options instanceof NodeTree) super(hostDirectory, options);
-    else {
-      const root = preopenRoot(hostDirectory);
-      super(root, new NodeTree(options.readOnly ?? false, root));
+  constructor(hostDirectory: string | HostDir, options: NodeDirectoryOptions = {}, fresh?: BigIntStats) {
+    if (hostDirectory instanceof HostDir) {
+      this.host = hostDirectory;
+      this.fs = hostDirectory.tree;
+    } else {
+      this.fs = new NodeTree(options.readOnly ?? false);
+      this.host = preopenRoot(this.fs, hostDirectory);
     }
-    const { dev, ino } = identity ?? hostCall(() => hostFs.statSync(this.hostPath, { bigint: true }));
-    this.identity = { dev, ino };
+    this.fresh = fresh;
   }
 
-  /**
-   * The host path, once it is known to still name this directory through real directories
-   * only. Node has no openat, so a directory is addressed by its path: a directory fd whose
-   * directory the guest has since renamed away (or a parent of it), with a symlink put in its
-   * place (a relative target that climbs out is allowed), would lead wherever the link does.
-   * Checked again after any change to any directory's entries; a directory that moved or
-   * went away is ENOENT from then on (POSIX would follow it to its new place).
-   */
-  private here(): string {
-    if (this.checkedAt !== entriesGeneration) {
-      const real = hostCall(() => hostFs.realpathSync.native(this.hostPath));
-      const now = hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }));
-      if (real !== this.hostPath || !now.isDirectory() || now.dev !== this.identity.dev || now.ino !== this.identity.ino) {
-        fail(Errno.NOENT, 'the directory was moved or replaced since it was opened');
-      }
-      this.checkedAt = entriesGeneration;
+  /** The host path where this directory was found (the preopen's real path for a root). */
+  get hostPath(): string {
+    return this.host.path;
+  }
+
+  /** A descriptor holds this directory (OpenDirectory): its host fd stays open until release. */
+  retain(): void {
+    if (this.host.parent !== null) return this.host.pin();
+    // A preopen being installed: a root gone since the embedder named it is the guest's
+    // ENOENT on first use, not an exception out of the WASI constructor.
+    try {
+      this.host.pin();
+    } catch {
+      this.host.pin(false);
     }
-    return this.hostPath;
   }
 
-  override stat(): FileStat {
-    this.here();
-    return super.stat();
+  release(): void {
+    this.host.unpin();
   }
 
-  override setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
-    this.here();
-    super.setTimes(atim, mtim);
+  stat(): FileStat {
+    HostDir.beginOperation();
+    const stats = this.fresh ?? this.host.stat();
+    this.fresh = undefined;
+    return this.fs.exactTimes(toFileStat(stats));
   }
 
-  private child(name: string): string {
-    checkName(name);
-    return hostPath.join(this.here(), name);
+  /** On the directory object itself (fd mode: utimes through its /proc/self/fd link, which is followed to it). */
+  setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
+    this.fs.assertWritable();
+    const before = this.stat();
+    const self = this.host.base();
+    hostCall(() => {
+      const [a, m] = hostTimes(atim, mtim, () => this.host.stat());
+      if (addressing.byFd) hostFs.utimesSync(self, a, m);
+      else hostFs.lutimesSync(self, a, m);
+    });
+    this.fs.rememberTimes(before, toFileStat(this.host.stat()), atim, mtim);
   }
 
   private writableChild(name: string): string {
-    const path = this.child(name);
+    checkName(name);
     this.fs.assertWritable();
-    return path;
+    return this.host.child(name);
   }
 
   lookup(name: string): Inode | null {
-    const path = this.child(name);
-    const stats = hostCall(() => hostFs.lstatSync(path, { bigint: true, throwIfNoEntry: false }));
+    HostDir.beginOperation();
+    checkName(name);
+    const at = this.host.child(name);
+    const stats = hostCall(() => hostFs.lstatSync(at, { bigint: true, throwIfNoEntry: false }));
     if (stats === undefined) return null;
-    if (stats.isDirectory()) return new NodeDirectory(path, this.fs, stats);
-    if (stats.isSymbolicLink()) return new NodeSymlinkInode(path, this.fs, stats);
-    return new NodeFileInode(path, this.fs, stats);
+    if (stats.isDirectory()) return new NodeDirectory(this.childDir(name, stats), {}, stats);
+    if (stats.isSymbolicLink()) return new NodeSymlinkInode(this.host, name, this.fs, stats);
+    return new NodeFileInode(this.host, name, this.fs, stats);
+  }
+
+  /**
+   * The directory `name` whose lstat is `stats`: one whose fd is already open (the same dev
+   * and ino, held open, so it is that very directory) is shared; else a new one, opened when
+   * first used and checked then to still be the directory lstat saw.
+   */
+  private childDir(name: string, stats: BigIntStats): HostDir {
+    if (addressing.byFd) {
+      const known = this.fs.byIno.get(stats.ino);
+      if (known !== undefined && known.dev === stats.dev && known.fd >= 0) return known;
+    }
+    return new HostDir(this.fs, this.host, name, stats.dev, stats.ino, hostPath.join(this.host.path, name));
   }
 
   /** Sorted by name (code units) so cookies mean the same entry from one call to the next. */
   list(): DirEntry[] {
-    const dir = this.here();
-    const names = hostCall(() => hostFs.readdirSync(dir));
-    const entries: DirEntry[] = [];
+    HostDir.beginOperation();
+    const self = this.host.base();
+    const names = hostCall(() => hostFs.readdirSync(self));
+    const out: DirEntry[] = [];
     for (const name of names.sort()) {
-      const stats = hostCall(() =>
-        hostFs.lstatSync(hostPath.join(dir, name), { bigint: true, throwIfNoEntry: false }),
-      );
+      const stats = hostCall(() => hostFs.lstatSync(`${self}/${name}`, { bigint: true, throwIfNoEntry: false }));
       // Gone since readdir: the listing is a snapshot, and the entry is no longer in it.
-      if (stats !== undefined) entries.push({ name, filetype: filetypeOf(stats), ino: stats.ino });
+      if (stats !== undefined) out.push({ name, filetype: filetypeOf(stats), ino: stats.ino });
     }
-    return entries;
+    return out;
   }
 
   openFile(name: string, options: OpenFileOptions): FileHandle {
-    const path = this.child(name);
+    HostDir.beginOperation();
+    checkName(name);
     if (options.write || options.create || options.truncate) this.fs.assertWritable();
     // The process's fds are the host's, not the guest's: past refwasi's cap, ENFILE.
     NodeFileHandle.assertRoom();
-    const fd = hostCall(() => hostFs.openSync(path, openFlags(options), 0o666));
+    const at = this.host.child(name);
+    const fd = hostCall(() => hostFs.openSync(at, openFlags(options), 0o666));
     const handle = new NodeFileHandle(fd, this.fs);
     try {
-      this.fs.assertOpenedInside(fd);
-      // Linux opens a directory read-only without complaint; a file handle on it would be a lie.
-      if (!options.write && handle.stat().filetype === Filetype.DIRECTORY) fail(Errno.ISDIR);
+      // Linux opens a directory read-only without complaint (here only if the name became
+      // one since lookup); a file handle on it would be a lie.
+      if (!options.write && hostCall(() => hostFs.fstatSync(fd)).isDirectory()) fail(Errno.ISDIR);
       return handle;
     } catch (error) {
       handle.close();
@@ -154,44 +179,50 @@ export class NodeDirectory extends NodePathInode implements DirectoryInode {
   }
 
   mkdir(name: string): void {
-    const path = this.writableChild(name);
-    hostCall(() => hostFs.mkdirSync(path, 0o777));
-    entriesGeneration++;
+    HostDir.beginOperation();
+    const at = this.writableChild(name);
+    hostCall(() => hostFs.mkdirSync(at, 0o777));
+    entries.generation++;
   }
 
   rmdir(name: string): void {
-    const path = this.writableChild(name);
-    hostCall(() => hostFs.rmdirSync(path));
-    entriesGeneration++;
+    HostDir.beginOperation();
+    const at = this.writableChild(name);
+    hostCall(() => hostFs.rmdirSync(at));
+    entries.generation++;
   }
 
   /** unlink(2) itself answers EISDIR for a directory on Linux (EPERM on macOS). */
   unlink(name: string): void {
-    const path = this.writableChild(name);
-    hostCall(() => hostFs.unlinkSync(path));
-    entriesGeneration++;
+    HostDir.beginOperation();
+    const at = this.writableChild(name);
+    hostCall(() => hostFs.unlinkSync(at));
+    entries.generation++;
   }
 
   symlink(target: string, name: string): void {
-    const path = this.writableChild(name);
+    HostDir.beginOperation();
+    const at = this.writableChild(name);
     if (target.includes('\0')) fail(Errno.INVAL);
-    hostCall(() => hostFs.symlinkSync(target, path));
-    entriesGeneration++;
+    hostCall(() => hostFs.symlinkSync(target, at));
+    entries.generation++;
   }
 
   /** link(2) on Linux does not follow a symlink source: the link itself is linked. */
   link(name: string, toDir: DirectoryInode, toName: string): void {
+    HostDir.beginOperation();
     const from = this.writableChild(name);
-    const to = this.sameTree(toDir).child(toName);
+    const to = this.sameTree(toDir).writableChild(toName);
     hostCall(() => hostFs.linkSync(from, to));
-    entriesGeneration++;
+    entries.generation++;
   }
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
+    HostDir.beginOperation();
     const from = this.writableChild(name);
-    const to = this.sameTree(toDir).child(toName);
+    const to = this.sameTree(toDir).writableChild(toName);
     hostCall(() => hostFs.renameSync(from, to));
-    entriesGeneration++;
+    entries.generation++;
   }
 
   /** The core checks `fs` before link and rename; checked again because a host path crosses anything. */

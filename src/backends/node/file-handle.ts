@@ -52,8 +52,9 @@ export class NodeFileHandle implements FileHandle {
   static readonly counters: HostFdCounters = { opened: 0, closed: 0, doubleCloseAttempts: 0 };
 
   /**
-   * Most host fds all NodeFileHandles of this process may hold at once (every WASI object
-   * and preopen together: it is the process's budget). An open past it fails with ENFILE
+   * Most host fds all NodeFileHandles of this process may hold at once, with the
+   * directories descriptors hold (every WASI object and preopen together: it is the
+   * process's budget). An open past it fails with ENFILE
    * before the host is asked. Default: defaultMaxHostFds(). Embedders may set it.
    */
   static maxHostFds: number = defaultMaxHostFds();
@@ -69,6 +70,20 @@ export class NodeFileHandle implements FileHandle {
     if (NodeFileHandle.held >= NodeFileHandle.maxHostFds) {
       fail(Errno.NFILE, `refwasi holds ${NodeFileHandle.held} host fds, its cap (NodeFileHandle.maxHostFds)`);
     }
+  }
+
+  /**
+   * Takes one host fd of the budget for something other than a file (a directory a
+   * descriptor holds), if there is room; false if not (the caller then holds nothing).
+   */
+  static tryReserveHostFd(): boolean {
+    if (NodeFileHandle.held >= NodeFileHandle.maxHostFds) return false;
+    NodeFileHandle.held++;
+    return true;
+  }
+
+  static releaseHostFd(): void {
+    NodeFileHandle.held--;
   }
 
   readonly kind = 'file';

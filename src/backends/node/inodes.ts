@@ -2,18 +2,17 @@ import * as hostFs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { FileStat, FileInode, SymlinkInode, TimeUpdate } from '../types';
 import { hostCall } from './errno';
+import { HostDir } from './host-dir';
 import { hostTimes, toFileStat } from './stat';
 import type { NodeTree } from './tree';
 
 /**
- * An entry addressed by its host path. Node has no *at() calls, so an inode is a path:
- * it follows the name, not the object, if something renames it underneath us. The same gap
- * means a host process that swaps a directory on the path for a symlink between the core's
- * lookup and our call could redirect that call. The guest itself cannot: every symlink it
- * makes is resolved by the core, and a directory it holds open across such a swap is checked
- * again before use (NodeDirectory.here).
+ * An entry that is not a directory, addressed as `name` inside the directory it was looked
+ * up in (`dir`), never by a path from the root: like an `*at(dirfd, name)` call, what it
+ * names can only be in that directory, wherever the directory is now. Each call acts on what
+ * the name holds then, and never follows it if it has become a symlink.
  */
-export abstract class NodePathInode {
+export abstract class NodeEntryInode {
   /**
    * The lstat that the lookup making this inode has just taken. The first stat() answers
    * from it: path_filestat_get and path_open stat what they looked up within the same
@@ -22,15 +21,27 @@ export abstract class NodePathInode {
   private fresh: BigIntStats | undefined;
 
   constructor(
-    readonly hostPath: string,
+    readonly dir: HostDir,
+    readonly name: string,
     readonly fs: NodeTree,
     fresh?: BigIntStats,
   ) {
     this.fresh = fresh;
   }
 
+  /** The host path where it was found (for messages and tests; calls never use it). */
+  get hostPath(): string {
+    return `${this.dir.path}/${this.name}`;
+  }
+
+  protected lstat(): BigIntStats {
+    const at = this.dir.child(this.name);
+    return hostCall(() => hostFs.lstatSync(at, { bigint: true }));
+  }
+
   stat(): FileStat {
-    const stats = this.fresh ?? hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }));
+    HostDir.beginOperation();
+    const stats = this.fresh ?? this.lstat();
     this.fresh = undefined;
     return this.fs.exactTimes(toFileStat(stats));
   }
@@ -39,23 +50,26 @@ export abstract class NodePathInode {
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     this.fs.assertWritable();
     const before = this.stat();
+    const at = this.dir.child(this.name);
     hostCall(() => {
-      const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(this.hostPath, { bigint: true }));
-      hostFs.lutimesSync(this.hostPath, a, m);
+      const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(at, { bigint: true }));
+      hostFs.lutimesSync(at, a, m);
     });
-    this.fs.rememberTimes(before, toFileStat(hostCall(() => hostFs.lstatSync(this.hostPath, { bigint: true }))), atim, mtim);
+    this.fs.rememberTimes(before, toFileStat(this.lstat()), atim, mtim);
   }
 }
 
 /** A regular file, or a FIFO, socket or device reported with its own filetype by stat(). */
-export class NodeFileInode extends NodePathInode implements FileInode {
+export class NodeFileInode extends NodeEntryInode implements FileInode {
   readonly kind = 'file';
 }
 
-export class NodeSymlinkInode extends NodePathInode implements SymlinkInode {
+export class NodeSymlinkInode extends NodeEntryInode implements SymlinkInode {
   readonly kind = 'symlink';
 
   readlink(): string {
-    return hostCall(() => hostFs.readlinkSync(this.hostPath, 'utf8'));
+    HostDir.beginOperation();
+    const at = this.dir.child(this.name);
+    return hostCall(() => hostFs.readlinkSync(at, 'utf8'));
   }
 }

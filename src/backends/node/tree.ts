@@ -1,9 +1,7 @@
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { FileStat, TimeUpdate } from '../types';
-import { existsSync, readlinkSync } from 'node:fs';
-
-const HAS_PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+import type { HostDir } from './host-dir';
 
 /**
  * What a mutation of a read-only preopen fails with. wasmtime (`--dir host::guest` with
@@ -26,31 +24,22 @@ export class NodeTree {
    */
   private readonly setTimesExact = new Map<string, { atim?: [bigint, bigint]; mtim?: [bigint, bigint] }>();
 
-  /** `root`: the preopen's real path (no symlink in it), or null to skip the check below. */
-  constructor(readonly readOnly: boolean, readonly root: string | null = null) {}
+  /** Descriptors holding a directory of this tree (HostDir pins); at 0 its host fds close. */
+  users = 0;
+  /** Directories of this tree whose host fd is open (fd mode). */
+  readonly openDirs = new Set<HostDir>();
+  /** Open directories by inode number, so a walk reuses the fd a directory already has. */
+  readonly byIno = new Map<bigint, HostDir>();
+
+  constructor(readonly readOnly: boolean) {}
 
   assertWritable(): void {
     if (this.readOnly) fail(READ_ONLY_ERRNO, 'read-only preopen');
   }
 
-  /**
-   * Where the kernel really opened `fd` must be below the root. Node has no openat, so the
-   * host walks the whole path again at open time: another host process that swaps a directory
-   * on it for a symlink after the core's lookup could redirect the open out of the sandbox.
-   * This catches that before a byte is read or written (EPERM, as for any escape). It cannot
-   * undo what the open itself did (a create or truncate), and it needs /proc (Linux);
-   * elsewhere it checks nothing.
-   */
-  assertOpenedInside(fd: number): void {
-    if (this.root === null || !HAS_PROC_FD) return;
-    let where: string;
-    try {
-      where = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      return;
-    }
-    const inside = this.root === '/' || where === this.root || where.startsWith(`${this.root}/`);
-    if (!inside) fail(Errno.PERM, 'the open was redirected out of the preopen');
+  /** The last descriptor is gone: every directory fd of the tree closes (they reopen if used again). */
+  closeDirs(): void {
+    for (const dir of [...this.openDirs]) dir.close();
   }
 
   /**
@@ -69,6 +58,8 @@ export class NodeTree {
 
   /** `stat` with the exact times the guest set, where the host still holds them. */
   exactTimes(stat: FileStat): FileStat {
+    // Most trees never had a time set: no key to build from two bigints on every stat.
+    if (this.setTimesExact.size === 0) return stat;
     const entry = this.setTimesExact.get(`${stat.dev}:${stat.ino}`);
     if (entry === undefined) return stat;
     const atim = entry.atim !== undefined && entry.atim[0] === stat.atim ? entry.atim[1] : stat.atim;
