@@ -240,6 +240,41 @@ describe("wasmtime's conventions", () => {
   });
 });
 
+/* ---------- --trace ---------- */
+
+describe('--trace[=FILE]: every WASI call as it returns, strace-style', () => {
+  const LINE = /^(wasix:)?[a-z_0-9]+\(.*\) = .+ <\d+\.\d+(µs|ms|s)>$/;
+  const timeless = (text: string): string[] => text.trimEnd().split('\n').map((l) => l.replace(/ <[^>]+>$/, ''));
+
+  it('--trace writes to stderr, after the call returns, between the program\'s own output', () => {
+    const r = refwasi(['--trace', '--dir', `${tmp}::data`, PROBE, 'write', 'data/out.json', '{}']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(LINE);
+    expect(timeless(r.stderr)).toEqual(expect.arrayContaining([
+      'fd_prestat_dir_name(3, 4) = "data"',
+      'path_open(3, "out.json", CREAT|TRUNC, ..., SYMLINK_FOLLOW) = 4',
+      'fd_write(4, [2, 0]) = 2',
+      'fd_close(4) = 0',
+    ]));
+    expect(fs.readFileSync(path.join(tmp, 'out.json'), 'utf8')).toBe('{}');
+  });
+
+  it('--trace=FILE writes the trace there; errors by name; proc_exit with its code', () => {
+    const file = path.join(tmp, 'trace.txt');
+    const r = refwasi([`--trace=${file}`, PROBE, 'renumber']);
+    expect(r).toEqual({ status: 0, stdout: `renumber 0 -> 50: errno ${Errno.BADF}\n`, stderr: expect.stringMatching(/^refwasi: note: 1 fd_renumber/) });
+    expect(timeless(fs.readFileSync(file, 'utf8'))).toContain('fd_renumber(0, 50) = EBADF');
+    refwasi([`--trace=${file}`, PROBE, 'exit', '3']);
+    expect(timeless(fs.readFileSync(file, 'utf8')).pop()).toBe('proc_exit(3) = ? (exit 3)');
+  });
+
+  it('without --trace nothing is traced', () => {
+    expect(refwasi([PROBE, 'say', 'a', 'b'])).toEqual({ status: 0, stdout: 'a\n', stderr: 'b\n' });
+  });
+});
+
 /* ---------- --invoke ---------- */
 
 describe('--invoke NAME: call an export with ARGS as its parameters, print what it returns', () => {
