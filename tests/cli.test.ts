@@ -270,6 +270,15 @@ describe('--trace[=FILE]: every WASI call as it returns, strace-style', () => {
     expect(timeless(fs.readFileSync(file, 'utf8')).pop()).toBe('proc_exit(3) = ? (exit 3)');
   });
 
+  it("docs/cli.md's trace excerpt is what the command prints (times aside)", () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'cli.md'), 'utf8');
+    const excerpt = /A real trace:[\s\S]*?```text\n([\s\S]*?)```/.exec(doc)![1];
+    fs.cpSync(path.join(SUITE, 'fs-tests.dir'), path.join(tmp, 'fs-tests.dir'), { recursive: true });
+    const r = refwasi(['run', '--trace=trace.txt', '--dir', 'fs-tests.dir', path.join(SUITE, 'numpy_npy.wasm')], { cwd: tmp });
+    expect(r.status).toBe(0);
+    expect(timeless(fs.readFileSync(path.join(tmp, 'trace.txt'), 'utf8'))).toEqual(timeless(excerpt));
+  });
+
   it('without --trace nothing is traced', () => {
     expect(refwasi([PROBE, 'say', 'a', 'b'])).toEqual({ status: 0, stdout: 'a\n', stderr: 'b\n' });
   });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Clockid, Errno, Eventtype, Oflags, RIGHTS_ALL } from '../src/abi/constants';
 import { MemoryDirectory } from '../src/backends/memory';
 import { decodedFunctions, formatTraceEvent, type TraceEvent } from '../src/trace';
+import { runThreads } from '../src/node';
 import { WASI, type WASIOptions } from '../src/wasi';
 
 const PROBE = path.join(__dirname, 'wasm', 'cli_probe.wasm');
@@ -172,5 +173,24 @@ describe('off', () => {
       expect(String(unset[name])).toBe(String(plain[name]));
       expect(String(on[name])).not.toBe(String(plain[name]));
     }
+  });
+});
+
+describe('threads', () => {
+  it("every thread's calls go through the one handler", async () => {
+    const suite = path.join(__dirname, '..', 'fixtures', 'threads');
+    const events: TraceEvent[] = [];
+    const spec = JSON.parse(fs.readFileSync(path.join(suite, 'append_two_threads.json'), 'utf8')) as { dirs?: string[]; args?: string[] };
+    const preopens = Object.fromEntries((spec.dirs ?? []).map((d) => [d, MemoryDirectory.from({})]));
+    const code = await runThreads(fs.readFileSync(path.join(suite, 'append_two_threads.wasm')), {
+      args: ['append_two_threads', ...(spec.args ?? [])], preopens, stdout: () => {}, stderr: () => {}, trace: (e) => events.push(e),
+    });
+    expect(code).toBe(0);
+    // Only the two spawned threads write: 300 records of 16 bytes each, through their own APPEND opens.
+    const writes = events.filter((e) => e.name === 'fd_write' && e.results[0]?.value === 16);
+    expect(writes).toHaveLength(600);
+    const opens = events.filter((e) => e.name === 'path_open').map((e) => formatTraceEvent(e).replace(/ = .*/, ''));
+    expect(opens.filter((o) => o === 'path_open(3, "log.txt", CREAT, ..., APPEND)')).toHaveLength(2);
+    for (const e of events) expect(formatTraceEvent(e)).toMatch(LINE);
   });
 });
