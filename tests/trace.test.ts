@@ -164,6 +164,15 @@ describe('decoders', () => {
   });
 });
 
+describe('a handler that throws', () => {
+  it('ends the program as a trap does: start() rethrows, every descriptor closed', () => {
+    const wasi = new WASI({ args: ['cli_probe', 'exit', '0'], trace: () => { throw new Error('handler failed'); } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(PROBE)), wasi.getImportObject() as WebAssembly.Imports);
+    expect(() => wasi.start(instance)).toThrow('handler failed');
+    expect(wasi.table.has(1)).toBe(false);
+  });
+});
+
 describe('off', () => {
   it('without a trace handler the import functions are the untraced ones', () => {
     const plain = new WASI().wasiImport;
