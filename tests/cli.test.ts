@@ -254,7 +254,7 @@ describe('--trace[=FILE]: every WASI call as it returns, strace-style', () => {
     for (const line of lines) expect(line).toMatch(LINE);
     expect(timeless(r.stderr)).toEqual(expect.arrayContaining([
       'fd_prestat_dir_name(3, 4) = "data"',
-      'path_open(3, "out.json", CREAT|TRUNC, ..., SYMLINK_FOLLOW) = 4',
+      'path_open(3, "out.json", CREAT|TRUNC, ...) = 4',
       'fd_write(4, [2, 0]) = 2',
       'fd_close(4) = 0',
     ]));

@@ -6,7 +6,7 @@ import {
 } from '../abi/constants';
 import type { TraceField } from './event';
 import {
-  choice, fd, field, flags, iovecs, outU32, outU64, read, rights, s64, str, u32, u64, type MemorySource,
+  choice, fd, field, flags, hex, iovecs, outU32, outU64, read, rights, s64, str, u32, u64, type MemorySource,
 } from './fields';
 
 /** Raw arguments: i32 as numbers, i64 as bigints (typed loosely: the helpers take both). */
@@ -18,7 +18,17 @@ export interface Decoder {
   results?(r: Raw, memory: MemorySource): TraceField[];
 }
 
-const lookup = (v: number): TraceField => flags('lookupflags', v, Lookupflags, true);
+/**
+ * Lookup flags read as open(2) reads: following the last symlink is the default and goes
+ * unsaid; not following it shows as NOFOLLOW (O_NOFOLLOW, lstat). The value stays the raw one.
+ */
+function lookup(v: number): TraceField {
+  const n = v >>> 0;
+  if (n === Lookupflags.SYMLINK_FOLLOW) return field('lookupflags', n, 'SYMLINK_FOLLOW', true);
+  const unknown = n & ~Lookupflags.SYMLINK_FOLLOW;
+  const parts = [...(n & Lookupflags.SYMLINK_FOLLOW ? [] : ['NOFOLLOW']), ...(unknown ? [hex(unknown)] : [])];
+  return field('lookupflags', n, parts.join('|'));
+}
 const path = (memory: MemorySource, ptr: number, len: number, name = 'path'): TraceField => str(name, memory, ptr, len);
 
 function fdstat(memory: MemorySource, ptr: number): TraceField[] {
