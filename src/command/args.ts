@@ -23,7 +23,8 @@ Options:
                            with ARGS as its parameters, and print what it returns
   --renumber MODE          fd_renumber onto a free fd: strict refuses it with EBADF (wasmtime),
                            permissive allows it (default: strict)
-  --trace[=FILE]           print every WASI call as it returns, strace-style, on stderr or to FILE
+  --trace[=FILE]           print every WASI call as it returns, strace-style, on stderr
+                           (or to FILE)
   -h, --help               print this help
   -V, --version            print refwasi's version
 
