@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cc = process.env.WASI_CC || 'clang';
@@ -40,7 +41,13 @@ function stripCustom(bytes, names) {
   return Buffer.concat(parts);
 }
 
-const check = process.argv.includes('--check');
+let check;
+try {
+  ({ values: { check } } = parseArgs({ options: { check: { type: 'boolean' } } }));
+} catch (e) {
+  console.error(`${e.message} (usage: node bench/build.mjs [--check])`);
+  process.exit(2);
+}
 const outDir = check ? fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-bench-')) : path.join(here, 'wasm');
 fs.mkdirSync(outDir, { recursive: true });
 const names = fs.readdirSync(path.join(here, 'c')).filter((f) => f.endsWith('.c')).sort().map((f) => f.slice(0, -2));

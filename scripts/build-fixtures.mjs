@@ -13,6 +13,7 @@
 //                                              the spec has it) with the spec
 //                                              and check the dirs are unchanged
 //   ... [NAME ...]                             only these programs
+//   Any other flag is refused (status 2).
 //
 // Toolchain: clang with wasi-libc (Debian/Ubuntu: apt-get install clang lld
 // wasi-libc). Override with WASI_CC, WASI_SYSROOT and NATIVE_CC.
@@ -26,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -292,14 +294,19 @@ function native(progs) {
 
 // --- main ----------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const mode = argv.includes('--check') ? 'check' : argv.includes('--native') ? 'native' : 'build';
-const unknown = argv.filter((a) => a.startsWith('-') && a !== '--check' && a !== '--native');
-if (unknown.length) {
-  console.error(`unknown option ${unknown.join(' ')}`);
+const USAGE = 'usage: node scripts/build-fixtures.mjs [--check | --native] [NAME ...]';
+let values, only;
+try {
+  ({ values, positionals: only } = parseArgs({ options: { check: { type: 'boolean' }, native: { type: 'boolean' } }, allowPositionals: true }));
+} catch (e) {
+  console.error(`${e.message} (${USAGE})`);
   process.exit(2);
 }
-const only = argv.filter((a) => !a.startsWith('-'));
+if (values.check && values.native) {
+  console.error(`--check and --native are two different runs (${USAGE})`);
+  process.exit(2);
+}
+const mode = values.check ? 'check' : values.native ? 'native' : 'build';
 let progs = programs();
 if (only.length) {
   const missing = only.filter((n) => !progs.some((p) => p.name === n));

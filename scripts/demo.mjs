@@ -5,6 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+try {
+  parseArgs({ options: {} });
+} catch (e) {
+  console.error(`${e.message} (usage: npm run demo; it takes no options)`);
+  process.exit(2);
+}
 
 const work = mkdtempSync(join(tmpdir(), 'refwasi-demo-'));
 cpSync('fixtures/testsuite/fs-tests.dir', join(work, 'fs-tests.dir'), { recursive: true });

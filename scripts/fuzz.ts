@@ -7,22 +7,40 @@
 //   --seed S       first seed (default: from the clock, printed); seeds S, S+1, ... follow
 //   --per-seed N   calls per seed (default 50,000)
 //   --backend B    memory, node or both (default both, one seed each in turn)
+import { parseArgs } from 'node:util';
 import { runFuzz, type Backend } from '../tests/helpers/fuzz-driver';
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+const USAGE = 'usage: npm run fuzz -- [--calls N] [--seed S] [--per-seed N] [--backend memory|node|both]';
 
-const total = Number(option('calls', '2000000'));
-const perSeed = Number(option('per-seed', '50000'));
-const firstSeed = Number(option('seed', String(Date.now() % 1_000_000)));
-const which = option('backend', 'both');
-const backends: Backend[] = which === 'both' ? ['memory', 'node'] : [which as Backend];
-if (!Number.isInteger(total) || !Number.isInteger(perSeed) || !Number.isInteger(firstSeed) || backends.some((b) => b !== 'memory' && b !== 'node')) {
-  console.error('usage: npm run fuzz -- [--calls N] [--seed S] [--per-seed N] [--backend memory|node|both]');
+function usage(message: string): never {
+  console.error(`${message} (${USAGE})`);
   process.exit(2);
 }
+
+let values: { calls?: string; seed?: string; 'per-seed'?: string; backend?: string };
+try {
+  ({ values } = parseArgs({
+    options: { calls: { type: 'string' }, seed: { type: 'string' }, 'per-seed': { type: 'string' }, backend: { type: 'string' } },
+  }));
+} catch (e) {
+  usage((e as Error).message);
+}
+
+function count(name: 'calls' | 'seed' | 'per-seed', fallback: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) usage(`bad --${name} '${text}': expected a whole number`);
+  return n;
+}
+
+const total = count('calls', 2_000_000);
+const perSeed = count('per-seed', 50_000);
+const firstSeed = count('seed', Date.now() % 1_000_000);
+const which = values.backend ?? 'both';
+if (which !== 'both' && which !== 'memory' && which !== 'node') usage(`bad --backend '${which}': expected memory, node or both`);
+if (perSeed === 0) usage('--per-seed must be at least 1');
+const backends: Backend[] = which === 'both' ? ['memory', 'node'] : [which];
 
 console.log(`fuzz: ${total} calls from seed ${firstSeed}, ${perSeed} a seed, over ${backends.join(' and ')}`);
 const started = Date.now();

@@ -1,97 +1,34 @@
-// The `refwasi` command: `refwasi run prog.wasm [--dir HOST[::GUEST]]... [--env K=V]...
-// [--renumber strict|permissive] [-- args...]`, in the manner of `wasmtime run`.
-import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+// The `refwasi` command, with wasmtime's manners:
+//   refwasi [run] [OPTIONS] WASM [ARGS...]      everything after WASM goes to the program
+//   refwasi --help | --version
+// Exit status: the program's own; 134 for a trap (as an abort on Unix); 2 for a bad command
+// line; 1 when the program cannot be run (unreadable, not wasm, imports refwasi lacks).
+// The command line is read in command/args.ts, the program checked in command/load.ts.
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ProcExit } from './abi/errors';
 import { NodeDirectory, nodeStdio } from './backends/node';
 import { NodeStdin } from './backends/node/stdin';
-import type { RenumberMode } from './descriptors/table';
+import { HELP, parseCommandLine, RunError, UsageError, type RunRequest } from './command/args';
+import { formatResults, InvokeError, invokeParams } from './command/invoke';
+import { loadModule } from './command/load';
+import { exportedFunctionTypes } from './command/signature';
+import { formatTraceEvent, type TraceHandler } from './trace';
 import { WASI } from './wasi';
 
-export const USAGE = 'usage: refwasi run <prog.wasm> [--dir HOST[::GUEST]]... [--env K=V]... [--renumber strict|permissive] [-- args...]';
+export { HELP, USAGE, parseCommandLine, parseDir, RunError, UsageError, type Parsed, type RunRequest } from './command/args';
+export { loadModule } from './command/load';
 
-/** Bad input: reported as one line and exit status 2. */
-export class UsageError extends Error {}
-
-export interface RunRequest {
-  wasm: string;
-  dirs: { host: string; guest: string }[];
-  env: Record<string, string>;
-  renumber: RenumberMode;
-  args: string[];
-}
-
-export function parseArgs(argv: string[]): RunRequest {
-  const [command, ...rest] = argv;
-  if (command !== 'run') throw new UsageError(command === undefined ? USAGE : `unknown command '${command}' (${USAGE})`);
-  const req: RunRequest = { wasm: '', dirs: [], env: {}, renumber: 'strict', args: [] };
-  const value = (flag: string, i: number): string => {
-    if (i >= rest.length) throw new UsageError(`${flag} needs a value`);
-    return rest[i];
-  };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === '--') {
-      req.args.push(...rest.slice(i + 1));
-      break;
+function version(): string {
+  // dist/cjs/cli.js or src/cli.ts: the package.json above it.
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'refwasi') return pkg.version ?? 'unknown';
     }
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') && !arg.startsWith('--env=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (flag === '--dir') {
-      const spec = inline ?? value(flag, ++i);
-      const [host, guest] = spec.includes('::') ? spec.split('::', 2) : [spec, spec];
-      if (!host || !guest) throw new UsageError(`bad --dir '${spec}': expected HOST or HOST::GUEST`);
-      req.dirs.push({ host, guest });
-    } else if (flag === '--env' || flag.startsWith('--env=')) {
-      const spec = flag.startsWith('--env=') ? flag.slice(6) : value(flag, ++i);
-      const eq = spec.indexOf('=');
-      if (eq <= 0) throw new UsageError(`bad --env '${spec}': expected K=V`);
-      req.env[spec.slice(0, eq)] = spec.slice(eq + 1);
-    } else if (flag === '--renumber') {
-      const mode = inline ?? value(flag, ++i);
-      if (mode !== 'strict' && mode !== 'permissive') throw new UsageError(`bad --renumber '${mode}': expected strict or permissive`);
-      req.renumber = mode;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      if (req.wasm) req.args.push(arg); // after the program, unknown dashes belong to it
-      else throw new UsageError(`unknown option '${arg}' (${USAGE})`);
-    } else if (!req.wasm) {
-      req.wasm = arg;
-    } else {
-      req.args.push(arg);
-    }
+    if (dirname(dir) === dir) return 'unknown';
   }
-  if (!req.wasm) throw new UsageError(`no program given (${USAGE})`);
-  return req;
-}
-
-const PROVIDED_MODULES = ['wasi_snapshot_preview1', 'wasix_32v1'];
-
-/** Compiles the program and checks that refwasi provides every function it imports. */
-export function loadModule(path: string, wasi: WASI): WebAssembly.Module {
-  let bytes: Buffer;
-  try {
-    if (!statSync(path).isFile()) throw new UsageError(`'${path}' is not a file`);
-    bytes = readFileSync(path);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  } catch (e) {
-    throw new UsageError(`'${path}' is not a WebAssembly module: ${(e as Error).message}`);
-  }
-  const provided = wasi.getImportObject() as Record<string, Record<string, unknown>>;
-  // Only functions are provided: an imported memory, table or global would fail to link.
-  const missing = WebAssembly.Module.imports(module)
-    .filter((imp) => !(imp.kind === 'function' && PROVIDED_MODULES.includes(imp.module) && Object.hasOwn(provided[imp.module], imp.name)))
-    .map((imp) => `${imp.module}.${imp.name}${imp.kind === 'function' ? '' : ` (${imp.kind})`}`);
-  if (missing.length > 0) throw new UsageError(`'${basename(path)}' imports what refwasi does not provide: ${missing.join(', ')}`);
-  const exports = WebAssembly.Module.exports(module);
-  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
-    throw new UsageError(`'${basename(path)}' is not a command: it exports no _start function`);
-  }
-  if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) throw new UsageError(`'${basename(path)}' exports no memory`);
-  return module;
 }
 
 /** Every message is exactly one line on stderr, whatever the error's message holds. */
@@ -99,57 +36,124 @@ function report(message: string): void {
   process.stderr.write(`refwasi: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
 }
 
-/** Runs the command; returns the process exit status. */
-export function main(argv: string[]): number {
-  let wasi: WASI;
-  let module: WebAssembly.Module;
-  let req: RunRequest;
-  try {
-    req = parseArgs(argv);
-    const preopens: Record<string, NodeDirectory> = {};
-    for (const { host, guest } of req.dirs) {
-      try {
-        preopens[guest] = new NodeDirectory(host);
-      } catch (e) {
-        throw new UsageError(`--dir '${host}': ${(e as Error).message}`);
-      }
+/** --trace: one line per call, written synchronously so nothing is lost when the program ends. */
+function openTrace(target: string | undefined): { handler: TraceHandler | undefined; close(): void } {
+  if (target === undefined) return { handler: undefined, close() {} };
+  let fd = 2;
+  if (target !== '') {
+    try {
+      fd = openSync(target, 'w');
+    } catch (e) {
+      throw new RunError(`--trace: cannot open '${target}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
+  }
+  return {
+    handler: (event) => { writeSync(fd, `${formatTraceEvent(event)}\n`); },
+    close: () => { if (fd !== 2) closeSync(fd); },
+  };
+}
+
+function preopens(dirs: RunRequest['dirs']): Record<string, NodeDirectory> {
+  const out: Record<string, NodeDirectory> = {};
+  for (const { host, guest } of dirs) {
+    try {
+      out[guest] = new NodeDirectory(host);
+    } catch (e) {
+      throw new RunError(`--dir '${host}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** Calls the export NAME with ARGS as its parameters; prints the results as wasmtime does. */
+function invoke(wasi: WASI, instance: WebAssembly.Instance, bytes: Uint8Array, name: string, args: string[]): number {
+  const type = exportedFunctionTypes(bytes).get(name);
+  if (type === undefined) throw new RunError(`cannot read the type of '${name}'`);
+  const params = invokeParams(type, args, name);
+  if (typeof instance.exports._initialize === 'function' && typeof instance.exports._start !== 'function') wasi.initialize(instance);
+  else if (instance.exports.memory instanceof WebAssembly.Memory) wasi.setMemory(instance.exports.memory);
+  try {
+    const returned = (instance.exports[name] as (...a: unknown[]) => unknown)(...params);
+    process.stdout.write(formatResults(type, returned));
+    return 0;
+  } catch (e) {
+    if (e instanceof ProcExit) return e.code;
+    throw e;
+  } finally {
+    wasi.close();
+  }
+}
+
+function run(req: RunRequest): number {
+  const trace = openTrace(req.trace);
+  let wasi: WASI | undefined;
+  try {
     const stdio = nodeStdio();
     wasi = new WASI({
-      args: [basename(req.wasm), ...req.args], env: req.env, preopens, renumber: req.renumber,
+      args: [req.argv0 ?? basename(req.wasm), ...req.args], env: req.env, preopens: preopens(req.dirs), renumber: req.renumber,
       // Blocking stdin, as wasmtime's: EAGAIN from a non-blocking host fd 0 is waited out.
-      stdin: new NodeStdin(0), stdout: stdio.stdout, stderr: stdio.stderr,
+      stdin: new NodeStdin(0), stdout: stdio.stdout, stderr: stdio.stderr, trace: trace.handler,
     });
-    module = loadModule(req.wasm, wasi);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    report(e.message);
-    return 2;
-  }
-  // A trap (in a start section or in _start): one line, and the status wasmtime uses for an
-  // aborted program.
-  const trapped = (e: unknown): number => {
-    report(`${basename(req.wasm)} trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    return 134;
-  };
-  let instance: WebAssembly.Instance;
-  try {
-    instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
-  } catch (e) {
-    if (!(e instanceof WebAssembly.LinkError)) return trapped(e);
-    // A provided function imported with another signature: the module does not fit refwasi.
-    report(`cannot link '${basename(req.wasm)}': ${e.message}`);
-    return 2;
-  }
-  try {
-    return wasi.start(instance) & 0xff;
-  } catch (e) {
-    return trapped(e);
+    const { module, bytes } = loadModule(req.wasm, wasi, req.invoke);
+    // A trap (in a start section, _start or the invoked function): one line, and the status
+    // wasmtime uses for an aborted program.
+    const trapped = (e: unknown): number => {
+      report(`${basename(req.wasm)} trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      return 134;
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
+    } catch (e) {
+      if (!(e instanceof WebAssembly.LinkError)) return trapped(e);
+      // A provided function imported with another signature: the module does not fit refwasi.
+      throw new RunError(`cannot link '${basename(req.wasm)}': ${e.message}`);
+    }
+    try {
+      if (req.invoke !== undefined) return invoke(wasi, instance, bytes, req.invoke, req.args);
+      return wasi.start(instance) & 0xff;
+    } catch (e) {
+      if (e instanceof InvokeError) throw new RunError(e.message);
+      return trapped(e);
+    }
   } finally {
+    trace.close();
     // Silent output loss is the worst outcome of strict mode: say what happened, once.
-    const refused = wasi.table.strictRefusals;
+    const refused = wasi?.table.strictRefusals ?? 0;
     if (refused > 0 && req.renumber === 'strict') {
       report(`note: ${refused} fd_renumber onto a free fd refused (EBADF) in strict mode; programs built with the wasmtime preview1 component adapter (Yosys, for one) need --renumber permissive`);
     }
+  }
+}
+
+/** Subcommands besides `run` (the default): name -> handler of the arguments after it. */
+const COMMANDS: Record<string, (argv: string[]) => number> = {
+  run: (argv) => runCommand(argv),
+  help: () => (process.stdout.write(HELP), 0),
+};
+
+function runCommand(argv: string[]): number {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'help') return process.stdout.write(HELP), 0;
+  if (parsed.kind === 'version') return process.stdout.write(`refwasi ${version()}\n`), 0;
+  return run(parsed.request);
+}
+
+/** Runs the command; returns the process exit status. */
+export function main(argv: string[]): number {
+  try {
+    const command = argv.length > 0 ? COMMANDS[argv[0]] : undefined;
+    if (command !== undefined && Object.hasOwn(COMMANDS, argv[0])) return command(argv.slice(1));
+    return runCommand(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      report(e.message);
+      return 2;
+    }
+    if (e instanceof RunError) {
+      report(e.message);
+      return 1;
+    }
+    throw e;
   }
 }

@@ -3,25 +3,78 @@ export * from './index';
 export * from './backends/node';
 export { NodeStdin } from './backends/node/stdin';
 
+import { ProcExit } from './abi/errors';
+import { NodeDirectory } from './backends/node/directory';
 import { NodeStdin } from './backends/node/stdin';
 import { NodeStdioHandle } from './backends/node/stdio';
+import type { StreamHandle } from './backends/types';
+import { checkCommonOptions, CORE_OPTIONS } from './options';
 import type { ThreadHandle } from './threads/channel';
 import { KERNEL_IN_THREAD, type ProgramEnd } from './threads/kernel';
 import { ThreadedProgram } from './threads/threaded-wasi';
 import { WASI as CoreWASI, type InputOption, type OutputOption, type WASIOptions as CoreWASIOptions } from './wasi';
 
-/** The core options, plus 'inherit' for stdio: the host process's own fd 0, 1 or 2. */
-export interface WASIOptions extends Omit<CoreWASIOptions, 'stdin' | 'stdout' | 'stderr'> {
-  /** ...or 'inherit': blocking reads of the process's stdin (see NodeStdin). */
-  stdin?: InputOption | 'inherit';
-  /** ...or 'inherit': written straight to the process's fd 1. */
-  stdout?: OutputOption | 'inherit';
-  stderr?: OutputOption | 'inherit';
+type CorePreopen = NonNullable<CoreWASIOptions['preopens']>[string];
+
+/**
+ * The core options, with node:wasi's meanings added: a preopen may be a host path, stdio may
+ * be a host fd number (or 'inherit', the process's own), `returnOnExit: false` ends the process
+ * on proc_exit. A node:wasi program moves here by changing its import.
+ */
+export interface WASIOptions extends Omit<CoreWASIOptions, 'stdin' | 'stdout' | 'stderr' | 'preopens'> {
+  /** Guest path -> a host directory path (opened as a NodeDirectory) or any core directory. */
+  preopens?: Record<string, string | CorePreopen>;
+  /** A host fd to read (borrowed: the guest's close leaves it open), 'inherit' (fd 0), or a core input. Default: host fd 0, as node:wasi. */
+  stdin?: InputOption | 'inherit' | number;
+  /** A host fd to write (borrowed), 'inherit' (fd 1), or a core output. Default: host fd 1, as node:wasi. */
+  stdout?: OutputOption | 'inherit' | number;
+  /** As stdout; default host fd 2. */
+  stderr?: OutputOption | 'inherit' | number;
+  /**
+   * true (the default, as node:wasi's on Node 20): start() returns proc_exit's code.
+   * false: proc_exit closes every descriptor and ends the Node process with that code.
+   */
+  returnOnExit?: boolean;
+}
+
+function hostFd(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new TypeError(`${name} must be a host fd (an integer from 0), not ${value}`);
+  return value;
+}
+
+function input(value: WASIOptions['stdin']): InputOption {
+  if (value === undefined || value === 'inherit') return new NodeStdin(0);
+  if (typeof value === 'number') return new NodeStdin(hostFd('stdin', value));
+  return value;
+}
+
+function output(value: WASIOptions['stdout'], name: 'stdout' | 'stderr'): OutputOption {
+  const fd = name === 'stdout' ? 1 : 2;
+  if (value === undefined || value === 'inherit') return new NodeStdioHandle(fd) as StreamHandle;
+  if (typeof value === 'number') return new NodeStdioHandle(hostFd(name, value), 'write');
+  return value;
+}
+
+function preopens(given: WASIOptions['preopens']): CoreWASIOptions['preopens'] {
+  if (given === undefined) return undefined;
+  const out: NonNullable<CoreWASIOptions['preopens']> = {};
+  for (const [guest, dir] of Object.entries(given)) {
+    if (typeof dir !== 'string') {
+      out[guest] = dir;
+      continue;
+    }
+    try {
+      out[guest] = new NodeDirectory(dir);
+    } catch (e) {
+      throw new Error(`preopens['${guest}']: cannot open '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return out;
 }
 
 /**
- * The WASI class of refwasi/node: the core one, with stdin/stdout/stderr 'inherit' mapped to
- * the host process's stdio. `import { WASI } from 'refwasi'` stays browser-safe.
+ * The WASI class of refwasi/node: the core one, taking node:wasi's options as node:wasi means
+ * them. `import { WASI } from 'refwasi'` stays browser-safe.
  *
  * With `threads: true` the program's kernel (its descriptor table, files and stdio) runs in
  * a worker of its own, and this object's instance reaches it through a channel like every
@@ -31,7 +84,8 @@ export class WASI extends CoreWASI {
   private readonly program: ThreadedProgram | null = null;
 
   constructor(options: WASIOptions = {}) {
-    const { stdin, stdout, stderr, ...rest } = options;
+    // Checked before any host directory is opened, so a bad option leaves nothing behind.
+    checkCommonOptions(options, CORE_OPTIONS);
     if (options.threads && !(KERNEL_IN_THREAD in options)) {
       super({});
       const modules: Record<string, string[]> = {};
@@ -40,12 +94,24 @@ export class WASI extends CoreWASI {
       this.program = new ThreadedProgram(options, modules);
       return;
     }
-    super({
-      ...rest,
-      stdin: stdin === 'inherit' ? new NodeStdin(0) : stdin,
-      stdout: stdout === 'inherit' ? new NodeStdioHandle(1) : stdout,
-      stderr: stderr === 'inherit' ? new NodeStdioHandle(2) : stderr,
-    });
+    const { stdin, stdout, stderr, returnOnExit, preopens: dirs, ...rest } = options;
+    super({ ...rest, stdin: input(stdin), stdout: output(stdout, 'stdout'), stderr: output(stderr, 'stderr'), preopens: preopens(dirs) });
+    if (returnOnExit === false) this.exitOnProcExit();
+  }
+
+  /** node:wasi's returnOnExit: false, for commands and reactors alike: the process ends inside proc_exit. */
+  private exitOnProcExit(): void {
+    const preview1 = this.getImportObject().wasi_snapshot_preview1;
+    const procExit = preview1.proc_exit as unknown as (code: number) => never;
+    preview1.proc_exit = ((code: number): never => {
+      try {
+        return procExit(code);
+      } catch (e) {
+        if (!(e instanceof ProcExit)) throw e;
+        this.close();
+        return process.exit(e.code);
+      }
+    }) as unknown as typeof preview1.proc_exit;
   }
 
   override getImportObject(): ReturnType<CoreWASI['getImportObject']> {

@@ -20,16 +20,21 @@ import { isShimDirectory, isShimFd, type ShimDirectoryInode, type ShimFd } from 
 import type { ThreadHandle } from './threads/channel';
 import { ThreadKernel, type ImportModules } from './threads/kernel';
 import { WASIThread } from './threads/thread-wasi';
+import { checkCoreOptions, envEntries } from './options';
+import type { TraceHandler } from './trace/event';
+import { traceImports } from './trace/wrap';
 
 /** Stdio may also be a browser_wasi_shim `Fd` (ConsoleStdout, OpenFile, ...): see backends/shim. */
 export type OutputOption = ((chunk: Uint8Array) => void) | StreamHandle | ShimFd;
 export type InputOption = Uint8Array | string | (() => Uint8Array | string | null) | StreamHandle | ShimFd;
 
 export interface WASIOptions {
+  /** node:wasi's option: only 'preview1' (the default here; node:wasi requires it). */
+  version?: 'preview1';
   /** argv, program name first. */
   args?: string[];
-  /** The environment: exactly these variables. */
-  env?: Record<string, string>;
+  /** The environment: exactly these variables (`process.env` will do: undefined values are left out). */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Guest path -> directory (MemoryDirectory, NodeDirectory, ..., or a browser_wasi_shim PreopenDirectory / Directory), as fds 3, 4, ... in this order. */
   preopens?: Record<string, DirectoryInode | ShimFd | ShimDirectoryInode>;
   /** fd 0: bytes, a string, a function returning the next chunk (null at the end), or a stream handle. Default: empty. */
@@ -46,6 +51,10 @@ export interface WASIOptions {
    * one descriptor table for all of them, and `wasi.thread-spawn` in the imports. See docs/threads.md.
    */
   threads?: boolean;
+  /** node:wasi's option: start() returns proc_exit's code. Only true here; false needs refwasi/node. */
+  returnOnExit?: boolean;
+  /** Called after every WASI call with its decoded arguments, errno, results and duration (see TraceEvent). */
+  trace?: TraceHandler;
 }
 
 type ImportFn = (...args: never[]) => number;
@@ -122,12 +131,13 @@ export class WASI {
   readonly kernel: ThreadKernel | null = null;
 
   constructor(options: WASIOptions = {}) {
+    checkCoreOptions(options);
     this.table = new DescriptorTable({ maxDescriptors: options.maxDescriptors });
     this.context = {
       mem: this.memory,
       table: this.table,
       args: (options.args ?? []).map(encodeString),
-      env: Object.entries(options.env ?? {}).map(([k, v]) => encodeString(`${k}=${v}`)),
+      env: envEntries(options.env).map(([k, v]) => encodeString(`${k}=${v}`)),
       renumber: options.renumber ?? 'strict',
       clocks: hostClocks,
     };
@@ -156,6 +166,8 @@ export class WASI {
       } as unknown as Family),
       wasix_32v1: guardAll(dupSyscalls(ctx) as unknown as Family),
     };
+    if (options.trace) this.imports = traceImports(this.imports, options.trace, () => this.memory);
+    // Traced first: the kernel then serves other threads' calls through the traced functions too.
     if (options.threads) this.kernel = this.startKernel();
   }
 

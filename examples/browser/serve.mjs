@@ -16,28 +16,38 @@ import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 
-const args = process.argv.slice(2);
-let port = 8080;
-let host = '127.0.0.1';
+const USAGE = 'usage: node examples/browser/serve.mjs [--port N] [--host H] [--also /prefix/=dir]...';
+let values;
+try {
+  ({ values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, also: { type: 'string', multiple: true } } }));
+} catch (e) {
+  console.error(`${e.message} (${USAGE})`);
+  process.exit(2);
+}
+const port = values.port === undefined ? 8080 : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`bad --port '${values.port}' (${USAGE})`);
+  process.exit(2);
+}
+const host = values.host ?? '127.0.0.1';
 const mounts = [
   ['/dist/', join(repo, 'dist')],
   ['/fixtures/', join(repo, 'fixtures', 'testsuite')],
   ['/shim/', join(repo, 'node_modules', '@bjorn3', 'browser_wasi_shim', 'dist')],
 ];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--port') port = Number(args[++i]);
-  else if (args[i] === '--host') host = args[++i];
-  else if (args[i] === '--also') {
-    const [prefix, dir] = args[++i].split('=');
-    mounts.unshift([prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(repo, dir)]);
-  } else {
-    console.error(`unknown option ${args[i]}`);
+for (const spec of values.also ?? []) {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) {
+    console.error(`bad --also '${spec}': expected /prefix/=dir (${USAGE})`);
     process.exit(2);
   }
+  const prefix = spec.slice(0, eq);
+  mounts.unshift([prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(repo, spec.slice(eq + 1))]);
 }
 mounts.push(['/', here]);
 

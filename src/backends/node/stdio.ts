@@ -13,7 +13,7 @@ function waitBriefly(): void {
 }
 
 /**
- * The process's fd 0, 1 or 2 as a guest stream. The host fd is borrowed, never owned:
+ * A host fd (the process's 0, 1 or 2, or any other) as a guest stream. The host fd is borrowed, never owned:
  * close() only stops this handle, so a guest's close(1) leaves Node's stdout working.
  *
  * filetype follows wasmtime: CHARACTER_DEVICE for a terminal, UNKNOWN for anything else
@@ -25,7 +25,8 @@ export class NodeStdioHandle implements StreamHandle {
   readonly filetype: Filetype;
   private closed = false;
 
-  constructor(private readonly fd: 0 | 1 | 2) {
+  /** `fd` is any host fd; 0 is read, every other one written, unless `direction` says otherwise. */
+  constructor(private readonly fd: number, private readonly direction: 'read' | 'write' = fd === 0 ? 'read' : 'write') {
     this.filetype = isatty(fd) ? Filetype.CHARACTER_DEVICE : Filetype.UNKNOWN;
   }
 
@@ -36,7 +37,7 @@ export class NodeStdioHandle implements StreamHandle {
   private open(direction: 'read' | 'write'): number {
     this.checkOpen();
     // Reading fd 1 on a terminal would read the keyboard; each stream goes one way only.
-    if ((direction === 'read') !== (this.fd === 0)) fail(Errno.BADF);
+    if (direction !== this.direction) fail(Errno.BADF);
     return this.fd;
   }
 
