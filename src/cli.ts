@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NodeDirectory, nodeStdio } from './backends/node';
 import { NodeStdin } from './backends/node/stdin';
+import { conformance } from './conformance/main';
 import type { RenumberMode } from './descriptors/table';
 import { WASI } from './wasi';
 
@@ -101,6 +102,7 @@ function report(message: string): void {
 
 /** Runs the command; returns the process exit status. */
 export function main(argv: string[]): number {
+  if (argv[0] === 'conformance') return conformance(argv.slice(1));
   let wasi: WASI;
   let module: WebAssembly.Module;
   let req: RunRequest;
