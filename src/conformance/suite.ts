@@ -41,7 +41,7 @@ function needsOf(wasmBytes: Uint8Array, spec: Spec): Need[] {
 /**
  * Every test of the suite in `dir`, sorted by name: each NAME.wasm, with NAME.json as its spec
  * (a test without one expects exit code 0 and nothing else, as in the official suite). Other
- * .json files (the official suite's manifest.json, our index.json) are not tests.
+ * .json files (the official suite's manifest.json) are not tests.
  */
 export function loadSuite(dir: string): TestCase[] {
   if (!existsSync(dir)) throw new Error(`no suite at '${dir}'`);
@@ -64,17 +64,25 @@ export function loadSuite(dir: string): TestCase[] {
   });
 }
 
-/** The shipped index (fixtures/testsuite/index.json): what other projects need to run the suite. */
+/**
+ * The shipped index (fixtures/index.json, `refwasi/fixtures`): what another project needs to
+ * run the suite. Paths are relative to the index; `suite` is the directory to hand a runner.
+ */
 export interface SuiteIndex {
   format: 'wasi-testsuite';
   description: string;
+  suite: string;
   tests: { name: string; wasm: string; spec: string; dirs: string[]; needs: Need[] }[];
 }
 
-export function suiteIndex(dir: string): SuiteIndex {
+/** The index of the suite in `dir`, which sits at `suite` relative to the index. */
+export function suiteIndex(dir: string, suite: string): SuiteIndex {
   return {
     format: 'wasi-testsuite',
-    description: 'refwasi fixtures: NAME.wasm with its spec NAME.json (args, dirs, env, exit_code, stdout, stderr); each dir is preopened under its own name. needs: wasix_32v1 = imports the dup extension; renumber-permissive = expects fd_renumber onto a free fd to succeed.',
-    tests: loadSuite(dir).map((t) => ({ name: t.name, wasm: `${t.name}.wasm`, spec: `${t.name}.json`, dirs: t.spec.dirs ?? [], needs: t.needs })),
+    description: 'refwasi fixtures: NAME.wasm with its spec NAME.json (args, dirs, env, exit_code, stdout, stderr) in the suite directory; each dir is preopened under its own name. needs: wasix_32v1 = imports the dup extension; renumber-permissive = expects fd_renumber onto a free fd to succeed.',
+    suite,
+    tests: loadSuite(dir).map((t) => ({
+      name: t.name, wasm: `${suite}/${t.name}.wasm`, spec: `${suite}/${t.name}.json`, dirs: t.spec.dirs ?? [], needs: t.needs,
+    })),
   };
 }
