@@ -14,10 +14,14 @@ runtime, each test in its own child process over a fresh copy of its dirs.
 
   --suite DIR              the suite (default: refwasi's own fixtures, refwasi/fixtures);
                            repeat it to run several as one (the official suite's c, rust, ...)
-  --runtime NAME=TEMPLATE  an external runtime, e.g.
-                           'wasmtime=wasmtime run --dir {dir}::{guest} {wasm} {args}'
-                           ({wasm}; {args}; {dir}/{guest} and {env} repeat per dir / variable)
-  --runtimes A,B,...       which to run (default: ${BUILTIN.join(', ')} and every --runtime)
+  --runtime NAME=TEMPLATE  an external runtime (repeatable), e.g.
+                           'wasmtime=wasmtime run --dir {dir}::{guest} {wasm} {args}':
+                           {wasm} the program, {args} its arguments, {renumber} strict or
+                           permissive; a word with {dir} and {guest} (or {env}, as K=V)
+                           is repeated per dir (per variable), with the flag before it.
+                           NAME+wasix_32v1=... runs the dup extension's tests on it too
+  --runtimes A,B,...       which to run, of ${BUILTIN.join(', ')}
+                           and the --runtime names (default: all)
   --filter REGEX           only the tests whose name matches
   --timeout SECONDS        per test and runtime (default 30)
   --json FILE              write every result as JSON

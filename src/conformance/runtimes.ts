@@ -102,10 +102,11 @@ export function splitWords(template: string): string[] {
   return words;
 }
 
-const PLACEHOLDER = /\{(wasm|args|dir|guest|env)\}/g;
+const PLACEHOLDER = /\{(wasm|renumber)\}/g;
 
 /**
- * Expands a template for one test. `{wasm}` is the program's path; a word that is exactly
+ * Expands a template for one test. `{wasm}` is the program's path, `{renumber}` the renumber
+ * mode the test expects (strict or permissive); a word that is exactly
  * `{args}` becomes the program's arguments; a word with `{dir}` (host copy) and `{guest}`
  * (its guest name) is repeated for each preopened dir, and a word with `{env}` (`K=V`) for
  * each variable. A flag word just before a repeated word (`--dir {dir}::{guest}`) is
@@ -125,7 +126,7 @@ export function expandTemplate(words: string[], t: TestInput): string[] {
       for (const d of t.dirs) out.push(...flag, w.replace(/\{dir\}/g, d.host).replace(/\{guest\}/g, d.guest).replace(/\{wasm\}/g, t.wasm));
     } else if (w.includes('{env}')) {
       for (const [k, v] of Object.entries(t.env)) out.push(...flag, w.replace(/\{env\}/g, `${k}=${v}`));
-    } else out.push(w.replace(PLACEHOLDER, (_, p: string) => (p === 'wasm' ? t.wasm : `{${p}}`)));
+    } else out.push(w.replace(PLACEHOLDER, (_, p: string) => (p === 'wasm' ? t.wasm : t.renumber)));
   }
   return out;
 }
@@ -145,17 +146,23 @@ function probeVersion(words: string[]): { version: string | null; missing?: stri
   return { version: 'unknown' };
 }
 
-/** `NAME=TEMPLATE`: an external runtime. It is taken to have plain preview1 only. */
+const NEEDS: readonly Need[] = ['wasix_32v1', 'renumber-permissive'];
+
+/**
+ * `NAME=TEMPLATE`: an external runtime, taken to have plain preview1 only; `NAME+wasix_32v1`
+ * (or `+renumber-permissive`, or both) says it has more, so those tests run on it too.
+ */
 export function externalRuntime(spec: string): Runtime {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new Error(`bad --runtime '${spec}': expected NAME=COMMAND TEMPLATE`);
-  const name = spec.slice(0, eq);
+  const [name, ...extras] = spec.slice(0, eq).split('+');
+  for (const e of extras) if (!NEEDS.includes(e as Need)) throw new Error(`bad --runtime '${spec}': '+${e}' is not one of ${NEEDS.map((n) => `+${n}`).join(', ')}`);
   const words = splitWords(spec.slice(eq + 1));
-  if (words.length === 0) throw new Error(`bad --runtime '${spec}': the command is empty`);
+  if (!name || words.length === 0) throw new Error(`bad --runtime '${spec}': expected NAME=COMMAND TEMPLATE`);
   if (!words.some((w) => w.includes('{wasm}'))) throw new Error(`bad --runtime '${spec}': the template has no {wasm}`);
   const { version, missing } = probeVersion(words);
   return {
-    name, version, missing, provides: [],
+    name, version, missing, provides: extras as Need[],
     invocation: (t) => {
       const [file, ...args] = expandTemplate(words, t);
       return { file: file!, args };
