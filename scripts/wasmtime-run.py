@@ -15,7 +15,7 @@ import wasmtime
 def main(argv):
     if argv[:1] == ['--version']:
         from importlib.metadata import version
-        print(f'wasmtime {version("wasmtime")} (Python package)')
+        print(f'{version("wasmtime")} (Python package)')
         return 0
     dirs, env = [], []
     while argv and argv[0] in ('--dir', '--env'):

@@ -60,18 +60,26 @@ export function textReport(res: Results): string {
 
 const MD: Record<Status, string> = { pass: '✓', fail: '✗', timeout: '✗ (timeout)', 'n/a': 'n/a', missing: '—' };
 
+/** The comparison as Markdown: who ran, a summary per runtime, the table test by runtime, and why each failure failed. */
 export function markdownReport(res: Results): string {
   const shown = res.runtimes.filter((r) => r.version !== null);
   const lines = [
     `Produced by \`refwasi conformance\` on ${res.date.slice(0, 10)} (Node ${res.node}); ${shown.map((r) => `${r.name} ${r.version}`).join(', ')}.`,
     '',
-    `| test | ${shown.map((r) => r.name).join(' | ')} |`,
-    `| --- | ${shown.map(() => ':---:').join(' | ')} |`,
+    '| runtime | version | passed | failed | n/a |',
+    '| --- | --- | ---: | ---: | ---: |',
   ];
+  for (const r of shown) {
+    const c = res.summary[r.name]!;
+    lines.push(`| ${r.name} | ${r.version} | ${c.pass} | ${c.fail + c.timeout} | ${c['n/a']} |`);
+  }
+  lines.push('', `| test | ${shown.map((r) => r.name).join(' | ')} |`, `| --- | ${shown.map(() => ':---:').join(' | ')} |`);
   for (const t of res.tests) lines.push(`| ${t.name} | ${shown.map((r) => MD[t.results[r.name]!.status]).join(' | ')} |`);
   lines.push(`| **passed** | ${shown.map((r) => {
     const c = res.summary[r.name]!;
     return `**${c.pass}** / ${c.pass + c.fail + c.timeout}`;
   }).join(' | ')} |`);
+  const failures = res.tests.flatMap((t) => shown.filter((r) => ['fail', 'timeout'].includes(t.results[r.name]!.status)).map((r) => `- ${t.name} [${r.name}]: ${t.results[r.name]!.reason}`));
+  if (failures.length > 0) lines.push('', 'Why each failure failed:', '', ...failures.map((f) => f.replace(/\|/g, '\\|')));
   return `${lines.join('\n')}\n`;
 }

@@ -21,9 +21,9 @@ const NEED_REASON: Record<Need, string> = {
   'renumber-permissive': 'needs fd_renumber onto a free fd (refwasi renumber: permissive)',
 };
 
-/** A string shortened to one readable line. */
+/** A string shortened to one readable line (line breaks and tabs written as \n and \t). */
 function oneLine(s: string, max = 120): string {
-  const flat = JSON.stringify(s).slice(1, -1);
+  const flat = s.replace(/\n/g, '\\n').replace(/\t/g, '\\t');
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
