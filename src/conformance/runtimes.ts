@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Request } from './child';
 import type { Need } from './suite';
 
@@ -60,7 +60,7 @@ function inProcess(name: Request['runtime'], version: string | null, provides: N
   return {
     name, version, provides,
     invocation: (t) => {
-      const req: Request = { runtime: name, wasm: t.wasm, args: [t.wasm.replace(/^.*\//, ''), ...t.args], env: t.env, dirs: t.dirs, renumber: t.renumber, shim };
+      const req: Request = { runtime: name, wasm: t.wasm, args: [basename(t.wasm), ...t.args], env: t.env, dirs: t.dirs, renumber: t.renumber, shim };
       return { file: process.execPath, args: ['--no-warnings', child, JSON.stringify(req)] };
     },
   };
