@@ -7,4 +7,4 @@ import { parseArgs } from 'node:util';
 
 parseArgs({ args: process.argv.slice(2), options: {}, strict: true, allowPositionals: false });
 const { suiteIndex } = createRequire(import.meta.url)('../dist/cjs/conformance/suite.js');
-writeFileSync('fixtures/index.json', `${JSON.stringify(suiteIndex('fixtures/testsuite', 'testsuite'), null, 2)}\n`);
+writeFileSync('fixtures/index.json', `${JSON.stringify(suiteIndex('fixtures', ['testsuite', 'threads']), null, 2)}\n`);

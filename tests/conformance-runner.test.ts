@@ -58,17 +58,23 @@ describe('built-in runtimes on the shipped fixtures', () => {
     expect(res.runtimes.map((x) => x.name)).toEqual(['refwasi', 'refwasi-node', 'node:wasi']);
     expect(res.tests.map((t) => t.name)).toEqual(['clock_sleep', 'numpy_load', 'random_yield_exit']);
     expect(res.tests[1]!.results['node:wasi']).toEqual({ status: 'n/a', reason: 'imports wasix_32v1 (the dup extension)' });
+    const threaded = conformance(['--runtimes', 'refwasi-node,node:wasi', '--filter', '^exit_in_thread$']);
+    expect(row(threaded.stdout, 'exit_in_thread')).toEqual(['pass', 'n/a']);
     expect(res.summary['refwasi-node']).toEqual({ pass: 3, fail: 0, timeout: 0, 'n/a': 0, missing: 0 });
     expect(res.node).toBe(process.version);
     expect(Date.parse(res.date)).not.toBeNaN();
   });
 
-  it('every shipped fixture passes on refwasi (MemoryDirectory), each in its own copy', () => {
+  it('every shipped fixture, threaded ones included, passes on refwasi (MemoryDirectory), each in its own copy', () => {
     const r = conformance(['--runtimes', 'refwasi']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const count = fs.readdirSync(SUITE).filter((f) => f.endsWith('.wasm')).length;
-    expect(r.stdout).toContain(`refwasi  ${count} pass, 0 fail, 0 n/a`);
+    const wasm = (dir: string) => fs.readdirSync(path.join(ROOT, 'fixtures', dir)).filter((f) => f.endsWith('.wasm'));
+    expect(r.stdout).toContain(`refwasi  ${wasm('testsuite').length + wasm('threads').length} pass, 0 fail, 0 n/a`);
+    // A name both suites use is qualified by its suite; the threaded programs ran with their threads.
+    expect(row(r.stdout, 'testsuite/renumber_stdout')).toEqual(['pass']);
+    expect(row(r.stdout, 'threads/renumber_stdout')).toEqual(['pass']);
+    expect(row(r.stdout, 'thousand_threads')).toEqual(['pass']);
     // The suite's own directory is untouched: every run had a copy.
     expect(fs.readdirSync(path.join(SUITE, 'fs-tests.dir')).sort()).toEqual(['digits.txt', 'hello.txt', 'small.npy', 'sub']);
   }, 120_000);

@@ -46,7 +46,7 @@ describe('npm pack', () => {
   });
 
   it('ships nothing of the development tree', () => {
-    const allowed = /^(LICENSE|README\.md|package\.json|bin\/|node\/|dist\/(cjs|esm)\/|fixtures\/(index\.json|package\.json|README\.md|include\/|c\/|testsuite\/))/;
+    const allowed = /^(LICENSE|README\.md|package\.json|bin\/|node\/|dist\/(cjs|esm)\/|fixtures\/(index\.json|package\.json|README\.md|include\/|c\/|testsuite\/|threads\/|threads-c\/))/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files.filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f))).toEqual([]);
   });
@@ -65,7 +65,7 @@ describe('package.json', () => {
 
   it('fixtures/index.json lists exactly the suite as it is (npm run fixtures:index rewrites it)', () => {
     const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'index.json'), 'utf8')) as unknown;
-    expect(committed).toEqual(suiteIndex(path.join(ROOT, 'fixtures', 'testsuite'), 'testsuite'));
+    expect(committed).toEqual(suiteIndex(path.join(ROOT, 'fixtures'), ['testsuite', 'threads']));
   });
 });
 
@@ -158,9 +158,10 @@ describe('what Node loads', () => {
       const indexPath = require.resolve('refwasi/fixtures');
       const index = require(indexPath);
       const t = index.tests.find((t) => t.name === 'numpy_load');
-      console.log(typeof WASI, typeof NodeDirectory, fs.existsSync(path.join(path.dirname(indexPath), t.wasm)), t.dirs.join(','), t.needs.join(','));
+      const threaded = index.tests.filter((t) => t.needs.includes('wasi-threads')).every((t) => t.suite === 'threads' && fs.existsSync(path.join(path.dirname(indexPath), t.wasm)));
+      console.log(typeof WASI, typeof NodeDirectory, fs.existsSync(path.join(path.dirname(indexPath), t.wasm)), t.dirs.join(','), t.needs.join(','), index.suites.join(','), threaded);
     `);
-    expect(r).toEqual({ status: 0, out: 'function function true fs-tests.dir wasix_32v1\n' });
+    expect(r).toEqual({ status: 0, out: 'function function true fs-tests.dir wasix_32v1 testsuite,threads true\n' });
   });
 
   it('ESM: a default import fails, as the types say', () => {

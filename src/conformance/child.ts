@@ -33,14 +33,17 @@ function treeOf(dir: string): Tree {
   return tree;
 }
 
-function runRefwasi(req: Request, module: WebAssembly.Module): number {
+async function runRefwasi(req: Request, module: WebAssembly.Module, bytes: Uint8Array): Promise<number> {
   // Loaded here, not at the top, so the other runtimes never load refwasi at all.
-  const { WASI, MemoryDirectory, NodeDirectory } = require('../node') as typeof import('../node');
+  const { WASI, MemoryDirectory, NodeDirectory, importsThreadSpawn, runThreads } = require('../node') as typeof import('../node');
   const preopens: Record<string, InstanceType<typeof MemoryDirectory> | InstanceType<typeof NodeDirectory>> = {};
   for (const d of req.dirs) preopens[d.guest] = req.runtime === 'refwasi' ? MemoryDirectory.from(treeOf(d.host)) : new NodeDirectory(d.host);
-  const wasi = new WASI({
+  const options = {
     args: req.args, env: req.env, preopens, renumber: req.renumber, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit',
-  });
+  } as const;
+  // A threaded program runs as `wasmtime run -S threads` runs it: a worker per thread, one WASI.
+  if (importsThreadSpawn(module)) return runThreads(bytes, options);
+  const wasi = new WASI(options);
   return wasi.start(new WebAssembly.Instance(module, wasi.getImportObject()));
 }
 
@@ -87,11 +90,12 @@ async function runShim(req: Request, module: WebAssembly.Module): Promise<number
 
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '') as Request;
-  const module = new WebAssembly.Module(readFileSync(req.wasm));
+  const bytes = new Uint8Array(readFileSync(req.wasm));
+  const module = new WebAssembly.Module(bytes);
   try {
     const code = req.runtime === 'node:wasi' ? runNodeWasi(req, module)
       : req.runtime === 'browser_wasi_shim' ? await runShim(req, module)
-      : runRefwasi(req, module);
+      : await runRefwasi(req, module, bytes);
     process.exitCode = code;
   } catch (e) {
     // A trap or a runtime's own exception: one line, and the status wasmtime gives a trap.

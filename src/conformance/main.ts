@@ -5,21 +5,24 @@ import { parseArgs } from 'node:util';
 import { markdownReport, summarize, textReport, type Results } from './report';
 import { runOne } from './run';
 import { BUILTIN, builtinRuntime, externalRuntime, type Runtime } from './runtimes';
-import { loadSuite } from './suite';
+import { mergeSuites } from './suite';
 
 export const CONFORMANCE_USAGE = `usage: refwasi conformance [options]
 
 Runs every test of a suite in the wasi-testsuite format (NAME.wasm + NAME.json) under each
 runtime, each test in its own child process over a fresh copy of its dirs.
 
-  --suite DIR              the suite (default: refwasi's own fixtures, refwasi/fixtures);
-                           repeat it to run several as one (the official suite's c, rust, ...)
+  --suite DIR              the suite (default: refwasi's own fixtures, refwasi/fixtures:
+                           testsuite and threads); repeat it to run several as one (the
+                           official suite's c, rust, ...); a name two suites share is
+                           qualified by its directory name
   --runtime NAME=TEMPLATE  an external runtime (repeatable), e.g.
                            'wasmtime=wasmtime run --dir {dir}::{guest} {wasm} {args}':
                            {wasm} the program, {args} its arguments, {renumber} strict or
                            permissive; a word with {dir} and {guest} (or {env}, as K=V)
                            is repeated per dir (per variable), with the flag before it.
                            NAME+wasix_32v1=... runs the dup extension's tests on it too
+                           (+wasi-threads the threaded ones, +renumber-permissive)
   --runtimes A,B,...       which to run, of ${BUILTIN.join(', ')}
                            and the --runtime names (default: all)
   --filter REGEX           only the tests whose name matches
@@ -29,6 +32,9 @@ runtime, each test in its own child process over a fresh copy of its dirs.
   -h, --help               this text
 
 Exit status: 0 if no test failed on any runtime that ran, 1 if one did, 2 for bad usage.`;
+
+/** refwasi's own suites, in the package's fixtures/ (see fixtures/index.json). */
+export const SHIPPED = ['testsuite', 'threads'];
 
 class Usage extends Error {}
 
@@ -81,7 +87,7 @@ function options(argv: string[]): Options | 'help' {
   const seconds = values.timeout === undefined ? 30 : Number(values.timeout);
   if (!(seconds > 0)) throw new Usage(`--timeout '${values.timeout}': expected a number of seconds above 0`);
   return {
-    suites: (values.suite ?? [join(__dirname, '..', '..', '..', 'fixtures', 'testsuite')]).map((d) => resolve(d)),
+    suites: (values.suite ?? SHIPPED.map((d) => join(__dirname, '..', '..', '..', 'fixtures', d))).map((d) => resolve(d)),
     runtimes: [...new Set(wanted)].map((n) => known.get(n)!()),
     filter, timeoutMs: seconds * 1000, json: values.json, markdown: values.markdown,
   };
@@ -102,12 +108,7 @@ export function conformance(argv: string[]): number {
   }
   let tests;
   try {
-    tests = opts.suites.flatMap(loadSuite).filter((t) => opts.filter === null || opts.filter.test(t.name));
-    const seen = new Set<string>();
-    for (const t of tests) {
-      if (seen.has(t.name)) throw new Error(`two tests are named '${t.name}'`);
-      seen.add(t.name);
-    }
+    tests = mergeSuites(opts.suites).filter((t) => opts.filter === null || opts.filter.test(t.name));
   } catch (e) {
     process.stderr.write(`refwasi conformance: ${(e as Error).message}\n`);
     return 2;

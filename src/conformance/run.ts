@@ -19,6 +19,7 @@ export interface Outcome {
 const NEED_REASON: Record<Need, string> = {
   wasix_32v1: 'imports wasix_32v1 (the dup extension)',
   'renumber-permissive': 'needs fd_renumber onto a free fd (refwasi renumber: permissive)',
+  'wasi-threads': 'a threaded program (imports wasi.thread-spawn)',
 };
 
 /** A string shortened to one readable line (line breaks and tabs written as \n and \t). */

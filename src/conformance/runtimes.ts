@@ -70,7 +70,7 @@ export function builtinRuntime(name: (typeof BUILTIN)[number]): Runtime {
   switch (name) {
     case 'refwasi':
     case 'refwasi-node':
-      return inProcess(name, ownVersion(), ['wasix_32v1', 'renumber-permissive']);
+      return inProcess(name, ownVersion(), ['wasix_32v1', 'renumber-permissive', 'wasi-threads']);
     case 'node:wasi':
       return inProcess(name, `node ${process.version}`, []);
     case 'browser_wasi_shim': {
@@ -146,11 +146,11 @@ function probeVersion(words: string[]): { version: string | null; missing?: stri
   return { version: 'unknown' };
 }
 
-const NEEDS: readonly Need[] = ['wasix_32v1', 'renumber-permissive'];
+const NEEDS: readonly Need[] = ['wasix_32v1', 'renumber-permissive', 'wasi-threads'];
 
 /**
  * `NAME=TEMPLATE`: an external runtime, taken to have plain preview1 only; `NAME+wasix_32v1`
- * (or `+renumber-permissive`, or both) says it has more, so those tests run on it too.
+ * (or `+renumber-permissive`, `+wasi-threads`, several) says it has more, so those tests run on it too.
  */
 export function externalRuntime(spec: string): Runtime {
   const eq = spec.indexOf('=');

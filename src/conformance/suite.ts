@@ -2,7 +2,7 @@
 // NAME.json, each spec { args, dirs, env, exit_code, stdout, stderr? }, with the directories it
 // names (`dirs`) next to it, each preopened under its own name.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** A test's spec; refwasi's own optional field `refwasi` selects the renumber mode. */
 export interface Spec {
@@ -16,7 +16,7 @@ export interface Spec {
 }
 
 /** What a test needs of a runtime beyond plain preview1. */
-export type Need = 'wasix_32v1' | 'renumber-permissive';
+export type Need = 'wasix_32v1' | 'renumber-permissive' | 'wasi-threads';
 
 export interface TestCase {
   name: string;
@@ -25,15 +25,11 @@ export interface TestCase {
   needs: Need[];
 }
 
-/** The module names a module imports functions from, without instantiating it. */
-export function importedModules(bytes: Uint8Array): string[] {
-  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  return [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))].sort();
-}
-
 function needsOf(wasmBytes: Uint8Array, spec: Spec): Need[] {
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(wasmBytes as Uint8Array<ArrayBuffer>));
   const needs: Need[] = [];
-  if (importedModules(wasmBytes).includes('wasix_32v1')) needs.push('wasix_32v1');
+  if (imports.some((i) => i.module === 'wasix_32v1')) needs.push('wasix_32v1');
+  if (imports.some((i) => i.module === 'wasi' && i.name === 'thread-spawn')) needs.push('wasi-threads');
   if (spec.refwasi?.renumber === 'permissive') needs.push('renumber-permissive');
   return needs;
 }
@@ -66,23 +62,32 @@ export function loadSuite(dir: string): TestCase[] {
 
 /**
  * The shipped index (fixtures/index.json, `refwasi/fixtures`): what another project needs to
- * run the suite. Paths are relative to the index; `suite` is the directory to hand a runner.
+ * run the suites. Paths are relative to the index; each of `suites` is a directory in the
+ * wasi-testsuite format, to hand a runner as it is.
  */
 export interface SuiteIndex {
   format: 'wasi-testsuite';
   description: string;
-  suite: string;
-  tests: { name: string; wasm: string; spec: string; dirs: string[]; needs: Need[] }[];
+  suites: string[];
+  tests: { name: string; suite: string; wasm: string; spec: string; dirs: string[]; needs: Need[] }[];
 }
 
-/** The index of the suite in `dir`, which sits at `suite` relative to the index. */
-export function suiteIndex(dir: string, suite: string): SuiteIndex {
+/** The index of the suites `suites` (directories below `root`, where the index sits). */
+export function suiteIndex(root: string, suites: string[]): SuiteIndex {
   return {
     format: 'wasi-testsuite',
-    description: 'refwasi fixtures: NAME.wasm with its spec NAME.json (args, dirs, env, exit_code, stdout, stderr) in the suite directory; each dir is preopened under its own name. needs: wasix_32v1 = imports the dup extension; renumber-permissive = expects fd_renumber onto a free fd to succeed.',
-    suite,
-    tests: loadSuite(dir).map((t) => ({
-      name: t.name, wasm: `${suite}/${t.name}.wasm`, spec: `${suite}/${t.name}.json`, dirs: t.spec.dirs ?? [], needs: t.needs,
-    })),
+    description: 'refwasi fixtures: in each suite directory, NAME.wasm with its spec NAME.json (args, dirs, env, exit_code, stdout, stderr); each dir is preopened under its own name. needs: wasix_32v1 = imports the dup extension; renumber-permissive = expects fd_renumber onto a free fd to succeed; wasi-threads = a threaded program (wasi.thread-spawn, a shared memory).',
+    suites,
+    tests: suites.flatMap((suite) => loadSuite(join(root, suite)).map((t) => ({
+      name: t.name, suite, wasm: `${suite}/${t.name}.wasm`, spec: `${suite}/${t.name}.json`, dirs: t.spec.dirs ?? [], needs: t.needs,
+    }))),
   };
+}
+
+/** Tests of several suites as one: a name two suites share is qualified by its suite's directory name. */
+export function mergeSuites(dirs: string[]): TestCase[] {
+  const all = dirs.map((d) => ({ dir: d, tests: loadSuite(d) }));
+  const count = new Map<string, number>();
+  for (const { tests } of all) for (const t of tests) count.set(t.name, (count.get(t.name) ?? 0) + 1);
+  return all.flatMap(({ dir, tests }) => tests.map((t) => (count.get(t.name)! > 1 ? { ...t, name: `${basename(dir)}/${t.name}` } : t)));
 }
