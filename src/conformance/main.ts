@@ -117,7 +117,13 @@ export function conformance(argv: string[]): number {
     process.stderr.write(`refwasi conformance: no test in ${opts.suites.map((d) => `'${d}'`).join(', ')}${opts.filter ? ` matches ${opts.filter}` : ''}\n`);
     return 2;
   }
-  const rows = tests.map((t) => ({ name: t.name, results: Object.fromEntries(opts.runtimes.map((r) => [r.name, runOne(t, r, opts.timeoutMs)])) }));
+  // On a terminal, a progress line (a whole suite under five runtimes takes a while).
+  const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\x1b[K${text}`) : () => {};
+  const rows = tests.map((t, i) => {
+    progress(`[${i + 1}/${tests.length}] ${t.name}`);
+    return { name: t.name, results: Object.fromEntries(opts.runtimes.map((r) => [r.name, runOne(t, r, opts.timeoutMs)])) };
+  });
+  progress('');
   const res: Results = {
     date: new Date().toISOString(), node: process.version, suites: opts.suites,
     runtimes: opts.runtimes.map((r) => ({ name: r.name, version: r.version, ...(r.missing ? { missing: r.missing } : {}) })),
