@@ -1,7 +1,7 @@
 // The package as a user gets it: built, packed with `npm pack` and installed (offline, it
 // has no dependencies) into a fresh project, so tests see exactly the files that ship.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -12,8 +12,30 @@ export interface Installed {
   app: string;
 }
 
-export function packAndInstall(tmp: string): Installed {
+/** The newest modification time among the files dist/ is built from. */
+function newestSource(): number {
+  let newest = 0;
+  const visit = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const name of readdirSync(p)) visit(join(p, name));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'scripts/build.mjs', 'scripts/esm-options.cjs', 'tsconfig.json', 'tsconfig.build.json']) visit(join(ROOT, p));
+  return newest;
+}
+
+/**
+ * Builds dist/ unless it is newer than every source (as after `npm ci`), so that tests do not
+ * empty dist/ under other tests that read it.
+ */
+function ensureBuilt(): void {
+  const last = join(ROOT, 'dist', 'esm', 'index.d.mts'); // the build's last output
+  if (existsSync(last) && statSync(last).mtimeMs >= newestSource()) return;
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'pipe' });
+}
+
+export function packAndInstall(tmp: string): Installed {
+  ensureBuilt();
   // --ignore-scripts: `prepare` would build again, emptying dist/ while other tests read it.
   const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8' });
   if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
