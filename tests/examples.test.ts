@@ -1,9 +1,10 @@
 // examples/node/*.mjs, run by Node as a user runs them, against the built package (they
 // import `refwasi/node`, which resolves to this package by its own name).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ensureBuilt } from './helpers/packed';
 
 const ROOT = path.join(__dirname, '..');
 const EXAMPLES = path.join(ROOT, 'examples', 'node');
@@ -13,9 +14,7 @@ function example(name: string, ...args: string[]): { status: number | null; stdo
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'esm', 'node.mjs'))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
-}, 120_000);
+beforeAll(ensureBuilt, 120_000);
 
 it('every example has its program, and the README lists it', () => {
   const readme = fs.readFileSync(path.join(EXAMPLES, 'README.md'), 'utf8');

@@ -28,7 +28,7 @@ function newestSource(): number {
  * Builds dist/ unless it is newer than every source (as after `npm ci`), so that tests do not
  * empty dist/ under other tests that read it.
  */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   const last = join(ROOT, 'dist', 'esm', 'index.d.mts'); // the build's last output
   if (existsSync(last) && statSync(last).mtimeMs >= newestSource()) return;
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'pipe' });
