@@ -8,6 +8,8 @@ const config: Config = {
   roots: ['<rootDir>/tests/browser'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
+  // Stops at once, with the command that installs it, when Chromium is missing.
+  globalSetup: '<rootDir>/tests/browser/chromium-check.ts',
   maxWorkers: 1,
   testTimeout: 120_000,
   reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],

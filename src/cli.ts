@@ -14,6 +14,7 @@ import { formatResults, InvokeError, invokeParams } from './command/invoke';
 import { loadModule } from './command/load';
 import { exportedFunctionTypes } from './command/signature';
 import { formatTraceEvent, type TraceHandler } from './trace';
+import { conformance } from './conformance/main';
 import { WASI } from './wasi';
 
 export { HELP, USAGE, parseCommandLine, parseDir, RunError, UsageError, type Parsed, type RunRequest } from './command/args';
@@ -130,6 +131,7 @@ function run(req: RunRequest): number {
 const COMMANDS: Record<string, (argv: string[]) => number> = {
   run: (argv) => runCommand(argv),
   help: () => (process.stdout.write(HELP), 0),
+  conformance: (argv) => conformance(argv),
 };
 
 function runCommand(argv: string[]): number {

@@ -1,6 +1,7 @@
 // refwasi: browser-safe entry. Nothing reachable from here may import a `node:` module.
 export { WASI, type WASIOptions, type InputOption, type OutputOption } from './wasi';
 export { formatTraceEvent, type TraceEvent, type TraceField, type TraceHandler, type TraceValue } from './trace';
+export type { ImportObject, Preview1Imports, WasixImports, Ptr, ErrnoResult } from './abi/imports';
 export { MemoryDirectory, type Tree } from './backends/memory';
 export { WasiError, ProcExit, WasiTrap } from './abi/errors';
 export * from './abi/constants';

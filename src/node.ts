@@ -119,7 +119,7 @@ export class WASI extends CoreWASI {
   }
 
   override get wasiImport(): CoreWASI['wasiImport'] {
-    return this.program ? this.program.imports.wasi_snapshot_preview1 : super.wasiImport;
+    return this.program ? this.program.imports.wasi_snapshot_preview1 as unknown as CoreWASI['wasiImport'] : super.wasiImport;
   }
 
   override setMemory(memory: WebAssembly.Memory): void {

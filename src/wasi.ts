@@ -1,5 +1,6 @@
 import { Filetype } from './abi/constants';
 import { ProcExit } from './abi/errors';
+import type { ImportObject, Preview1Imports } from './abi/imports';
 import { encodeString, GuestMemory } from './abi/memory';
 import { OpenDirectory } from './backends/directory-handle';
 import { BytesSource, CallbackSink, consoleSink, PullSource } from './backends/stdio';
@@ -221,8 +222,8 @@ export class WASI {
   }
 
   /** The imports to instantiate a module with: `wasi_snapshot_preview1` and `wasix_32v1`. */
-  getImportObject(): { wasi_snapshot_preview1: Family; wasix_32v1: Family } {
-    return this.imports;
+  getImportObject(): ImportObject {
+    return this.imports as unknown as ImportObject;
   }
 
   /**
@@ -230,8 +231,8 @@ export class WASI {
    * browser_wasi_shim give them: embedders such as ruby.wasm's `RubyVM.instantiateModule({
    * wasip1 })` build their imports from `wasip1.wasiImport` and then call `initialize`.
    */
-  get wasiImport(): Family {
-    return this.imports.wasi_snapshot_preview1;
+  get wasiImport(): Preview1Imports {
+    return this.imports.wasi_snapshot_preview1 as unknown as Preview1Imports;
   }
 
   /** Binds the guest memory (done by start/initialize; call it yourself for instances that import memory). */

@@ -189,9 +189,9 @@ describe('a handler that throws', () => {
 
 describe('off', () => {
   it('without a trace handler the import functions are the untraced ones', () => {
-    const plain = new WASI().wasiImport;
-    const unset = new WASI({ trace: undefined }).wasiImport;
-    const on = new WASI({ trace: () => {} }).wasiImport;
+    const plain = new WASI().wasiImport as unknown as Record<string, unknown>;
+    const unset = new WASI({ trace: undefined }).wasiImport as unknown as Record<string, unknown>;
+    const on = new WASI({ trace: () => {} }).wasiImport as unknown as Record<string, unknown>;
     for (const name of Object.keys(plain)) {
       expect(String(unset[name])).toBe(String(plain[name]));
       expect(String(on[name])).not.toBe(String(plain[name]));
