@@ -16,6 +16,9 @@ import { exportedFunctionTypes } from './command/signature';
 import { formatTraceEvent, type TraceHandler } from './trace';
 import { conformance } from './conformance/main';
 import { WASI } from './wasi';
+import { WasiTrap } from './abi/errors';
+import { runThreads } from './node';
+import { importsThreadSpawn } from './threads/memory-import';
 
 export { HELP, USAGE, parseCommandLine, parseDir, RunError, UsageError, type Parsed, type RunRequest } from './command/args';
 export { loadModule } from './command/load';
@@ -85,7 +88,48 @@ function invoke(wasi: WASI, instance: WebAssembly.Instance, bytes: Uint8Array, n
   }
 }
 
-function run(req: RunRequest): number {
+/** The module's bytes if it is a wasi-threads program (it imports `wasi.thread-spawn`); else null, and loadModule says what is wrong. */
+function threadedProgram(path: string): Uint8Array | null {
+  try {
+    const bytes = new Uint8Array(readFileSync(path));
+    return importsThreadSpawn(new WebAssembly.Module(bytes)) ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A wasi-threads program, as `wasmtime run -S threads` runs it: a worker per thread, one WASI for all. */
+async function runThreaded(req: RunRequest, bytes: Uint8Array): Promise<number> {
+  if (req.invoke !== undefined) {
+    report('--invoke runs a function of a program without threads');
+    return 1;
+  }
+  const trace = openTrace(req.trace);
+  try {
+    const stdio = nodeStdio();
+    return (await runThreads(bytes, {
+      args: [req.argv0 ?? basename(req.wasm), ...req.args], env: req.env, preopens: preopens(req.dirs), renumber: req.renumber,
+      stdin: new NodeStdin(0), stdout: stdio.stdout, stderr: stdio.stderr, trace: trace.handler,
+    })) & 0xff;
+  } catch (e) {
+    if (e instanceof RunError) {
+      report(e.message);
+      return 1;
+    }
+    if (e instanceof TypeError) {
+      report(`cannot run '${basename(req.wasm)}': ${e.message}`);
+      return 1;
+    }
+    report(`${basename(req.wasm)} trapped: ${e instanceof WasiTrap ? `${e.name}: ${e.message}` : String(e)}`);
+    return 134;
+  } finally {
+    trace.close();
+  }
+}
+
+function run(req: RunRequest): number | Promise<number> {
+  const threaded = threadedProgram(req.wasm);
+  if (threaded !== null) return runThreaded(req, threaded);
   const trace = openTrace(req.trace);
   let wasi: WASI | undefined;
   try {
@@ -128,21 +172,21 @@ function run(req: RunRequest): number {
 }
 
 /** Subcommands besides `run` (the default): name -> handler of the arguments after it. */
-const COMMANDS: Record<string, (argv: string[]) => number> = {
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   run: (argv) => runCommand(argv),
   help: () => (process.stdout.write(HELP), 0),
   conformance: (argv) => conformance(argv),
 };
 
-function runCommand(argv: string[]): number {
+function runCommand(argv: string[]): number | Promise<number> {
   const parsed = parseCommandLine(argv);
   if (parsed.kind === 'help') return process.stdout.write(HELP), 0;
   if (parsed.kind === 'version') return process.stdout.write(`refwasi ${version()}\n`), 0;
   return run(parsed.request);
 }
 
-/** Runs the command; returns the process exit status. */
-export function main(argv: string[]): number {
+/** Runs the command; returns the process exit status (a promise of it for a program with threads). */
+export function main(argv: string[]): number | Promise<number> {
   try {
     const command = argv.length > 0 ? COMMANDS[argv[0]] : undefined;
     if (command !== undefined && Object.hasOwn(COMMANDS, argv[0])) return command(argv.slice(1));

@@ -523,3 +523,34 @@ describe('np.load end to end over a real directory', () => {
     expect(r).toEqual({ status: spec.exit_code, stdout: spec.stdout, stderr: '' });
   });
 });
+
+describe('a wasi-threads program, as `wasmtime run -S threads` runs it', () => {
+  const THREADS = path.join(ROOT, 'fixtures', 'threads');
+  const spec = (name: string) => JSON.parse(fs.readFileSync(path.join(THREADS, `${name}.json`), 'utf8'));
+
+  test.each(['open_read_across', 'pipe_across_threads', 'renumber_stdout'])('%s: a worker per thread, one descriptor table', (name) => {
+    const copy = path.join(tmp, `${name}.dir`);
+    fs.cpSync(path.join(THREADS, 'fs-tests.dir'), copy, { recursive: true });
+    const r = refwasi(['run', '--dir', `${copy}::fs-tests.dir`, path.join(THREADS, `${name}.wasm`)]);
+    const want = spec(name);
+    expect(r).toEqual({ status: want.exit_code, stdout: want.stdout, stderr: want.stderr ?? '' });
+  });
+
+  test('proc_exit in a thread ends the program with its code', () => {
+    const r = refwasi([path.join(THREADS, 'exit_in_thread.wasm')]);
+    expect(r).toEqual({ status: 7, stdout: spec('exit_in_thread').stdout, stderr: '' });
+  });
+
+  test('a trap in a thread: 134 and one line', () => {
+    const r = refwasi([path.join(THREADS, 'trap_in_thread.wasm')]);
+    expect(r.status).toBe(134);
+    expect(r.stdout).toBe(spec('trap_in_thread').stdout);
+    expect(r.stderr).toBe('refwasi: trap_in_thread.wasm trapped: WasiTrap: unreachable\n');
+  });
+
+  test('--invoke is refused for a program with threads', () => {
+    const r = refwasi(['--invoke', 'main', path.join(THREADS, 'open_read_across.wasm')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--invoke/);
+  });
+});
