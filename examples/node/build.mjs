@@ -10,36 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stripCustom } from '../../scripts/wasm-strip.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const include = path.join(here, '..', '..', 'fixtures', 'include');
 const cc = process.env.WASI_CC || 'clang';
 const flags = ['--target=wasm32-wasi', `--sysroot=${process.env.WASI_SYSROOT || '/usr'}`, '-O2', '-Wall', '-Wextra', '-I', include, '-Wl,--strip-debug'];
-
-/** Drops the named custom sections (id 0) from a wasm binary. */
-function stripCustom(bytes, names) {
-  const leb = (pos) => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = bytes[pos++];
-      value |= (b & 0x7f) << shift;
-      if (!(b & 0x80)) return [value >>> 0, pos];
-    }
-  };
-  const parts = [bytes.subarray(0, 8)];
-  for (let pos = 8; pos < bytes.length;) {
-    const [size, body] = leb(pos + 1);
-    const end = body + size;
-    let keep = true;
-    if (bytes[pos] === 0) {
-      const [len, at] = leb(body);
-      keep = !names.includes(bytes.subarray(at, at + len).toString());
-    }
-    if (keep) parts.push(bytes.subarray(pos, end));
-    pos = end;
-  }
-  return Buffer.concat(parts);
-}
 
 const { values } = parseArgs({ options: { check: { type: 'boolean' } }, strict: true, allowPositionals: false });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'refwasi-examples-'));

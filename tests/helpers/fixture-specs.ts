@@ -9,15 +9,8 @@ import { join } from 'node:path';
 
 export const SUITE = join(__dirname, '..', '..', 'fixtures', 'testsuite');
 
-export interface Spec {
-  args?: string[];
-  dirs?: string[];
-  env?: Record<string, string>;
-  exit_code?: number;
-  stdout?: string;
-  stderr?: string;
-  refwasi?: { renumber?: 'strict' | 'permissive' };
-}
+export type { Spec } from '../../src/conformance/suite';
+import type { Spec } from '../../src/conformance/suite';
 
 /** Every fixture's name (NAME of NAME.json), sorted. */
 export function listSpecs(): string[] {
