@@ -11,4 +11,7 @@ module.exports = {
   platform: 'neutral',
   target: 'es2022',
   external: ['node:*'],
+  // Where each output file is: the threads kernel (src/threads/remote-kernel.ts) starts its
+  // worker from the CommonJS file next to dist/esm, which has no __filename of its own here.
+  banner: { js: 'const __refwasi_esm_url = import.meta.url;' },
 };

@@ -6,16 +6,14 @@ import type { DirectoryHandle, DirectoryInode, FileStat } from './types';
  */
 export class OpenDirectory implements DirectoryHandle {
   readonly kind = 'directory';
-  private open = true;
   constructor(readonly dir: DirectoryInode) {
     dir.retain?.();
   }
   stat(): FileStat {
     return this.dir.stat();
   }
+  // The description calls this once, after its last descriptor lets go.
   close(): void {
-    if (!this.open) return;
-    this.open = false;
     this.dir.release?.();
   }
 }

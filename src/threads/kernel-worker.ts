@@ -21,7 +21,7 @@ function input(c: InputConfig): InputOption | undefined {
 
 function output(c: OutputConfig, fd: 1 | 2): OutputOption | undefined {
   if (c.kind === 'inherit') return new NodeStdioHandle(fd);
-  if (c.kind === 'fd') return new NodeStdioHandle(c.fd as 1 | 2);
+  if (c.kind === 'fd') return new NodeStdioHandle(c.fd);
   if (c.kind === 'callback') return new CallbackSink((chunk) => send({ output: fd, chunk: chunk.slice() }));
   return undefined;
 }

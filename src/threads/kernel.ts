@@ -74,6 +74,8 @@ export class ThreadKernel {
   private readonly fns: ImportFn[] = [];
   private readonly modules: Record<string, string[]> = {};
   private readonly channels = new Set<Channel>();
+  /** The channels whose call is parked: only these are looked at again after a call. */
+  private readonly parkedChannels = new Set<Channel>();
   private nextTid = 1;
   private ended: ProgramEnd | null = null;
   private readonly endListeners: ((end: ProgramEnd) => void)[] = [];
@@ -180,9 +182,7 @@ export class ThreadKernel {
 
   private drop(ch: Channel): void {
     ch.released = true;
-    ch.parked = null;
-    if (ch.timer !== null) clearTimeout(ch.timer);
-    ch.timer = null;
+    this.unpark(ch);
     this.channels.delete(ch);
     // Wakes the serving loop so that it sees the channel is gone.
     Atomics.notify(ch.i32, L.STATE);
@@ -211,7 +211,10 @@ export class ThreadKernel {
     const attempt = name === 'poll_oneoff' ? this.pollAttempt(ch, args as number[]) : this.callAttempt(ch, index, name, args);
     // Before the memory is bound nothing can run: the call waits for it.
     const run = (): boolean => this.memoryBound && attempt();
-    if (!run()) ch.parked = run;
+    if (!run()) {
+      ch.parked = run;
+      this.parkedChannels.add(ch);
+    }
   }
 
   /** One try at an ordinary call: true once it is answered, false if it must wait (a read with nothing to read). */
@@ -295,19 +298,19 @@ export class ThreadKernel {
 
   private unpark(ch: Channel): void {
     ch.parked = null;
+    this.parkedChannels.delete(ch);
     if (ch.timer !== null) clearTimeout(ch.timer);
     ch.timer = null;
   }
 
   /** True while some thread waits in a parked call. */
   get waiting(): boolean {
-    for (const ch of this.channels) if (ch.parked !== null) return true;
-    return false;
+    return this.parkedChannels.size > 0;
   }
 
   /** Another call just ran: every parked call may be able to finish now. */
   retryParked(except: Channel | null = null): void {
-    for (const ch of this.channels) {
+    for (const ch of this.parkedChannels) {
       if (ch === except || ch.parked === null) continue;
       if (ch.parked()) this.unpark(ch);
     }

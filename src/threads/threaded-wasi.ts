@@ -1,4 +1,5 @@
 import { ProcExit, WasiTrap } from '../abi/errors';
+import { envEntries } from '../options';
 import { CHANNEL, threadClient, type ThreadHandle } from './channel';
 import { inputConfig, outputConfig, preopenConfig, type KernelConfig } from './kernel-config';
 import type { ProgramEnd } from './kernel';
@@ -30,11 +31,9 @@ export class ThreadedProgram {
   private readonly own: ThreadHandle;
 
   constructor(options: ThreadedOptions, modules: Record<string, string[]>) {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
     const config: KernelConfig = {
       args: options.args ?? [],
-      env,
+      env: Object.fromEntries(envEntries(options.env)),
       preopens: Object.entries(options.preopens ?? {}).map(([p, d]) => [p, preopenConfig(p, d)]),
       stdin: inputConfig(options.stdin),
       stdout: outputConfig(options.stdout, 'stdout'),
