@@ -6,11 +6,11 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { WASIThread } = require('../../src/threads/thread-wasi');
 const WASI = { fromThreadHandle: (h) => new WASIThread(h) };
 
-const { handle, module, memory, tid, arg } = workerData;
+const { handle, module: wasmModule, memory, tid, arg } = workerData;
 const wasi = WASI.fromThreadHandle(handle);
 const imports = { ...wasi.getImportObject(), env: { memory } };
 try {
-  const instance = new WebAssembly.Instance(module, imports);
+  const instance = new WebAssembly.Instance(wasmModule, imports);
   wasi.initialize({ exports: { memory } });
   instance.exports.wasi_thread_start(tid, arg);
   parentPort.postMessage({ done: true });
