@@ -20,3 +20,7 @@ export {
   OPFSDirectory, OPFSDirNode, OPFSFileNode, OPFSFileHandle, OPFSFs, opfsServerSource, OPFS_PROTOCOL,
   type OPFSOpenOptions, type OPFSStats,
 } from './backends/browser';
+export { runThreads } from './threads/run-browser';
+export { memoryImport, importsThreadSpawn, type MemoryImport } from './threads/memory-import';
+export type { ThreadHandle } from './threads/channel';
+export type { ProgramEnd } from './threads/kernel';

@@ -11,6 +11,7 @@
 //
 // Options: --port N (default 8080; 0 picks a free one), --host H (default 127.0.0.1),
 // --also /prefix/=dir (serve another directory, repeatable; tests use it for their pages).
+// A page asked for with ?isolation=off comes without COOP/COEP, as most pages on the web do.
 // It prints "serving http://HOST:PORT/" once listening.
 import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -80,11 +81,12 @@ function manifest() {
   return out;
 }
 
-function send(res, status, type, body) {
+/** `isolated`: false for a page asked for with ?isolation=off, to see what a page without it gets. */
+function send(res, status, type, body, isolated = true) {
+  const isolation = isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
   res.writeHead(status, {
     'Content-Type': type,
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Embedder-Policy': 'require-corp',
+    ...isolation,
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
@@ -92,7 +94,9 @@ function send(res, status, type, body) {
 }
 
 const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const url = new URL(req.url ?? '/', 'http://x');
+  const path = decodeURIComponent(url.pathname);
+  const isolated = url.searchParams.get('isolation') !== 'off';
   if (path === '/fixtures/index.json') return send(res, 200, TYPES['.json'], JSON.stringify(manifest()));
   if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
   for (const [prefix, dir] of mounts) {
@@ -101,7 +105,7 @@ const server = createServer((req, res) => {
     if (file !== dir && !file.startsWith(dir + sep)) return send(res, 403, 'text/plain', 'forbidden');
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file)) continue;
-    return send(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', readFileSync(file));
+    return send(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', readFileSync(file), isolated);
   }
   send(res, 404, 'text/plain', 'not found');
 });

@@ -15,6 +15,9 @@ export class WASIThread {
 
   constructor(handle: ThreadHandle) {
     if (!isThreadHandle(handle)) throw new TypeError('not a thread handle: pass what wasi.threadHandle() returned');
+    if (!mayBlock()) {
+      throw new TypeError('a thread waits (Atomics.wait) for each of its calls, which a browser\'s main thread may not do: join the program from a Web Worker');
+    }
     this.imports = threadClient(
       handle,
       CHANNEL,
@@ -48,5 +51,15 @@ export class WASIThread {
   /** Threads run `wasi_thread_start`, never `_start`: that is the program's first thread. */
   start(): never {
     throw new TypeError('a thread does not run _start: call initialize(instance), then its thread entry');
+  }
+}
+
+/** False where Atomics.wait is refused (a browser's main thread). */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -25,7 +25,7 @@ export function serve(): Promise<Served> {
   if (!existsSync(join(ROOT, 'dist', 'esm', 'index.mjs'))) {
     return Promise.reject(new Error('dist/esm/index.mjs is missing: run `npm run build` (npm run test:browser does)'));
   }
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'examples', 'browser', 'serve.mjs'), '--port', '0', '--also', '/test/=tests/browser'], {
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'examples', 'browser', 'serve.mjs'), '--port', '0', '--also', '/test/=tests/browser', '--also', '/threads/=fixtures/threads'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
