@@ -12,6 +12,7 @@ import { checkCommonOptions, CORE_OPTIONS } from './options';
 import type { ThreadHandle } from './threads/channel';
 import { KERNEL_IN_THREAD, type ProgramEnd } from './threads/kernel';
 import { ThreadedProgram } from './threads/threaded-wasi';
+import type { Tree } from './backends/memory';
 import { WASI as CoreWASI, type InputOption, type OutputOption, type WASIOptions as CoreWASIOptions } from './wasi';
 
 type CorePreopen = NonNullable<CoreWASIOptions['preopens']>[string];
@@ -157,6 +158,16 @@ export class WASI extends CoreWASI {
     if (!this.program) return Promise.reject(new TypeError('ended is for a WASI made with { threads: true }'));
     const kernel = this.program.kernel;
     return new Promise((resolve) => kernel.onEnd(resolve));
+  }
+
+  /**
+   * Threads (`threads: true`): the trees of the MemoryDirectory preopens as the program has them
+   * now, by guest path. The kernel works on its own copies; the MemoryDirectory objects given
+   * are made to hold these trees when the program ends.
+   */
+  async preopenTrees(): Promise<Record<string, Tree>> {
+    if (!this.program) throw new TypeError('preopenTrees() is for a WASI made with { threads: true }: without threads the MemoryDirectory you gave is the tree');
+    return this.program.preopenTrees();
   }
 
   override close(): void {

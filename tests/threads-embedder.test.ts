@@ -16,7 +16,7 @@ const WORKER = path.join(__dirname, 'helpers', 'embedder-thread.js');
 
 interface Run { code: number; stdout: string; stderr: string; workerErrors: string[] }
 
-async function runEmbedded(name: string, dir: MemoryDirectory | NodeDirectory): Promise<Run> {
+async function runEmbedded(name: string, dir: MemoryDirectory | NodeDirectory, onWasi: (wasi: WASI) => void = () => {}): Promise<Run> {
   const bytes = fs.readFileSync(path.join(SUITE, `${name}.wasm`));
   const module = new WebAssembly.Module(bytes);
   const limits = memoryImport(bytes)!;
@@ -30,6 +30,7 @@ async function runEmbedded(name: string, dir: MemoryDirectory | NodeDirectory): 
     stdout: (c) => { stdout += Buffer.from(c).toString(); },
     stderr: (c) => { stderr += Buffer.from(c).toString(); },
   });
+  onWasi(wasi);
   const workers: Worker[] = [];
   const workerErrors: string[] = [];
   let nextTid = 1;
@@ -58,7 +59,7 @@ async function runEmbedded(name: string, dir: MemoryDirectory | NodeDirectory): 
 }
 
 const spec = (name: string) => JSON.parse(fs.readFileSync(path.join(SUITE, `${name}.json`), 'utf8'));
-const CASES = ['open_read_across', 'close_while_dup_held', 'concurrent_opens', 'shared_offset', 'append_two_threads', 'pipe_across_threads', 'renumber_stdout'];
+const CASES = ['thread_writes_file', 'open_read_across', 'close_while_dup_held', 'concurrent_opens', 'shared_offset', 'append_two_threads', 'pipe_across_threads', 'renumber_stdout'];
 
 let tmp: string;
 beforeEach(() => {
@@ -123,4 +124,35 @@ test('a threaded WASI refuses an ordinary memory, and an instance without one', 
 
 test('threads: true refuses what cannot be shared with threads', () => {
   expect(() => new WASI({ threads: true, stdin: () => null })).toThrow(/cannot be shared/);
+});
+
+describe('MemoryDirectory preopens under threads: true', () => {
+  test('the directory given holds what the program left when it ends', async () => {
+    const dir = MemoryDirectory.from(treeOf(path.join(SUITE, 'fs-tests.dir')));
+    const run = await runEmbedded('thread_writes_file', dir);
+    expect(run.code).toBe(0);
+    expect(new TextDecoder().decode(dir.toTree()['made-by-thread.txt'] as Uint8Array)).toBe('written by a thread\n');
+  }, 60_000);
+
+  test('preopenTrees() reads the kernel\'s tree while the program runs; the object given gets it at the end', async () => {
+    const given = MemoryDirectory.from({ 'a.txt': 'a' });
+    const wasi = new WASI({ threads: true, preopens: { '/data': given } });
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    wasi.setMemory(memory);
+    const name = new TextEncoder().encode('sub');
+    new Uint8Array(memory.buffer).set(name, 64);
+    const p1 = wasi.getImportObject().wasi_snapshot_preview1 as unknown as Record<string, (...a: number[]) => number>;
+    expect(p1.path_create_directory(3, 64, name.length)).toBe(0);
+    expect(p1.path_create_directory(3, 64, name.length)).toBe(20); // EEXIST: the kernel's tree has it
+    expect(Object.keys((await wasi.preopenTrees())['/data']).sort()).toEqual(['a.txt', 'sub']);
+    expect(Object.keys(given.toTree())).toEqual(['a.txt']); // a copy until the end
+    wasi.close();
+    await wasi.ended;
+    expect(Object.keys(given.toTree()).sort()).toEqual(['a.txt', 'sub']);
+    expect(Object.keys((await wasi.preopenTrees())['/data']).sort()).toEqual(['a.txt', 'sub']);
+  }, 30_000);
+
+  test('preopenTrees() without threads is a TypeError', async () => {
+    await expect(new WASI().preopenTrees()).rejects.toThrow(TypeError);
+  });
 });

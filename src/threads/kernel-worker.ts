@@ -6,6 +6,7 @@ import { NodeStdioHandle } from '../backends/node/stdio';
 import { NodeStdin } from '../backends/node/stdin';
 import { CallbackSink } from '../backends/stdio';
 import { WASI, type InputOption, type OutputOption } from '../wasi';
+import { MemoryDirectory, type Tree } from '../backends/memory';
 import { preopenFrom, type InputConfig, type KernelConfig, type OutputConfig } from './kernel-config';
 import type { KernelMessage, KernelReply } from './remote-kernel';
 
@@ -26,10 +27,14 @@ function output(c: OutputConfig, fd: 1 | 2): OutputOption | undefined {
   return undefined;
 }
 
+const preopens = config.preopens.map(([path, c]) => [path, preopenFrom(c)] as const);
+/** The trees of the MemoryDirectory preopens, by guest path, as the program has them now. */
+const trees = (): [string, Tree][] => preopens.flatMap(([path, dir]) => (dir instanceof MemoryDirectory ? [[path, dir.toTree()] as [string, Tree]] : []));
+
 const wasi = new WASI({
   args: config.args,
   env: config.env,
-  preopens: Object.fromEntries(config.preopens.map(([path, c]) => [path, preopenFrom(c)])),
+  preopens: Object.fromEntries(preopens),
   stdin: input(config.stdin),
   stdout: output(config.stdout, 1),
   stderr: output(config.stderr, 2),
@@ -43,6 +48,8 @@ kernel.onEnd((end) => {
   // Every descriptor is closed by now: say so to a thread that waits for it.
   Atomics.store(control, 0, 1);
   Atomics.notify(control, 0);
+  // Read back before the end is told, so the thread that made the WASI has them when it hears.
+  send({ trees: trees() });
   send({ end });
   port.close();
 });
@@ -52,5 +59,6 @@ port.on('message', (m: KernelMessage) => {
   else if ('release' in m) kernel.release({ kind: 'refwasi-thread', channel: m.release, modules: kernel.importNames });
   else if ('memory' in m) wasi.setMemory(m.memory);
   else if ('finish' in m) kernel.finish(m.finish);
+  else if ('treesRequest' in m) send({ treesReply: m.treesRequest, trees: trees() });
 });
 parentPort?.unref();

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CHANNEL, type ThreadHandle } from './channel';
 import type { KernelConfig } from './kernel-config';
+import type { Tree } from '../backends/memory';
 import type { ProgramEnd } from './kernel';
 
 /** What a thread says to a kernel in its own worker. */
@@ -9,9 +10,17 @@ export type KernelMessage =
   | { attach: SharedArrayBuffer }
   | { release: SharedArrayBuffer }
   | { memory: WebAssembly.Memory }
-  | { finish: ProgramEnd };
-/** What that kernel says back: output for a callback of this thread's, and the program's end. */
-export type KernelReply = { output: 1 | 2; chunk: Uint8Array } | { end: ProgramEnd };
+  | { finish: ProgramEnd }
+  | { treesRequest: number };
+/**
+ * What that kernel says back: output for a callback of this thread's, the trees of its
+ * MemoryDirectory preopens (asked for, or at the end), and the program's end.
+ */
+export type KernelReply =
+  | { output: 1 | 2; chunk: Uint8Array }
+  | { treesReply: number; trees: [string, Tree][] }
+  | { trees: [string, Tree][] }
+  | { end: ProgramEnd };
 
 declare const __refwasi_esm_url: string | undefined;
 
@@ -72,6 +81,8 @@ export class RemoteKernel {
     config: KernelConfig,
     private readonly modules: Record<string, string[]>,
     outputs: { 1?: (chunk: Uint8Array) => void; 2?: (chunk: Uint8Array) => void },
+    /** The MemoryDirectory preopens as the program left them, told once before the end. */
+    onTrees: (trees: [string, Tree][]) => void = () => {},
   ) {
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootstrap(kernelScript()), {
@@ -83,6 +94,16 @@ export class RemoteKernel {
     port1.on('message', (m: KernelReply) => {
       if ('output' in m) {
         outputs[m.output]?.(m.chunk);
+        return;
+      }
+      if ('treesReply' in m) {
+        this.treeRequests.get(m.treesReply)?.(m.trees);
+        this.treeRequests.delete(m.treesReply);
+        if (this.treeRequests.size === 0) port1.unref();
+        return;
+      }
+      if ('trees' in m) {
+        onTrees(m.trees);
         return;
       }
       this.ended = m.end;
@@ -104,6 +125,24 @@ export class RemoteKernel {
     const channel = new SharedArrayBuffer(CHANNEL.BYTES);
     this.post({ attach: channel });
     return { kind: 'refwasi-thread', channel, modules: this.modules };
+  }
+
+  private readonly treeRequests = new Map<number, (trees: [string, Tree][]) => void>();
+  private nextRequest = 1;
+
+  /** The kernel's MemoryDirectory preopens as they are now (null once the program has ended). */
+  trees(): Promise<[string, Tree][] | null> {
+    if (this.ended !== null) return Promise.resolve(null);
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.treeRequests.set(id, resolve);
+      // A question keeps the process alive until its answer, unlike the kernel itself.
+      this.port.ref();
+      this.onEnd(() => {
+        if (this.treeRequests.delete(id)) resolve(null);
+      });
+      this.post({ treesRequest: id });
+    });
   }
 
   release(handle: ThreadHandle): void {

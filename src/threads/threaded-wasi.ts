@@ -1,4 +1,5 @@
 import { ProcExit, WasiTrap } from '../abi/errors';
+import { MemoryDirectory, type Tree } from '../backends/memory';
 import { envEntries } from '../options';
 import { CHANNEL, threadClient, type ThreadHandle } from './channel';
 import { inputConfig, outputConfig, preopenConfig, type KernelConfig } from './kernel-config';
@@ -29,6 +30,7 @@ export class ThreadedProgram {
   readonly kernel: RemoteKernel;
   readonly imports: Record<string, Family>;
   private readonly own: ThreadHandle;
+  private readonly given: Map<string, MemoryDirectory>;
 
   constructor(options: ThreadedOptions, modules: Record<string, string[]>) {
     const config: KernelConfig = {
@@ -42,7 +44,11 @@ export class ThreadedProgram {
       maxDescriptors: options.maxDescriptors,
     };
     const callback = (v: unknown) => (typeof v === 'function' ? (v as (chunk: Uint8Array) => void) : undefined);
-    this.kernel = new RemoteKernel(config, modules, { 1: callback(options.stdout), 2: callback(options.stderr) });
+    // The MemoryDirectory objects given: the kernel works on copies, and they get its trees back at the end.
+    const given = this.given = new Map(Object.entries(options.preopens ?? {}).filter((e): e is [string, MemoryDirectory] => e[1] instanceof MemoryDirectory));
+    this.kernel = new RemoteKernel(config, modules, { 1: callback(options.stdout), 2: callback(options.stderr) }, (trees) => {
+      for (const [path, tree] of trees) given.get(path)?.replaceTree(tree);
+    });
     this.own = this.kernel.handle();
     this.imports = threadClient(
       this.own,
@@ -50,6 +56,13 @@ export class ThreadedProgram {
       (code) => { throw new ProcExit(code); },
       (message) => { throw new WasiTrap(message); },
     ) as unknown as Record<string, Family>;
+  }
+
+  /** The MemoryDirectory preopens' trees: the kernel's while the program runs, then the ones it left. */
+  async preopenTrees(): Promise<Record<string, Tree>> {
+    const live = await this.kernel.trees();
+    if (live !== null) return Object.fromEntries(live);
+    return Object.fromEntries([...this.given].map(([path, dir]) => [path, dir.toTree()]));
   }
 
   /** Runs `entry` (the program's `_start`), then ends the program: its exit code. */

@@ -29,6 +29,15 @@ export class MemoryDirectory extends MemoryDir {
     return readBack(this);
   }
 
+  /**
+   * Makes this directory hold exactly `tree`, as a program left it: what a kernel in another
+   * thread had (see docs/threads.md). Open handles on the old entries keep their files.
+   */
+  replaceTree(tree: Tree): void {
+    empty(this);
+    fill(this, tree);
+  }
+
   /** Handles open on this filesystem's files right now (0 once a run has ended). */
   get openHandles(): number {
     return this.fs.openHandles;
@@ -53,6 +62,17 @@ function fill(dir: MemoryDir, tree: Tree): void {
     } else {
       dir.mkdir(name);
       fill(dir.entries.get(name) as MemoryDir, value as Tree);
+    }
+  }
+}
+
+function empty(dir: MemoryDir): void {
+  for (const [name, node] of [...dir.entries]) {
+    if (node instanceof MemoryDir) {
+      empty(node);
+      dir.rmdir(name);
+    } else {
+      dir.unlink(name);
     }
   }
 }
