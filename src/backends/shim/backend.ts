@@ -4,7 +4,7 @@ import type {
   DirectoryHandle, DirEntry, DirectoryInode, FileHandle, FileInode, FileStat, Inode, OpenFileOptions,
   Readiness, StreamHandle, TimeUpdate,
 } from '../types';
-import { nowNs } from '../memory/clock';
+import { nowMs, stampNs } from '../memory/clock';
 import { isShimDirectory, type ShimDirectoryInode, type ShimFd, type ShimFilestat, type ShimInode } from './types';
 
 /**
@@ -25,11 +25,40 @@ function check(ret: number): void {
   if (ret !== 0) fail(ret as Errno);
 }
 
-interface Times {
-  atim: bigint;
-  mtim: bigint;
-  ctim: bigint;
+/**
+ * An inode's times as the clock gave them, in milliseconds: stamping a write or a create
+ * allocates nothing (as in MemoryDirectory). A time the guest set exactly is kept in
+ * nanoseconds beside it and wins until the clock stamps that field again.
+ */
+class Times {
+  atimMs: number;
+  mtimMs: number;
+  ctimMs: number;
+  atimSet: bigint | null = null;
+  mtimSet: bigint | null = null;
+
+  constructor(now: number) {
+    this.atimMs = this.mtimMs = this.ctimMs = now;
+  }
+
+  modified(now: number): void {
+    this.mtimMs = this.ctimMs = now;
+    this.mtimSet = null;
+  }
+
+  get atim(): bigint {
+    return this.atimSet ?? stampNs(this.atimMs);
+  }
+  get mtim(): bigint {
+    return this.mtimSet ?? stampNs(this.mtimMs);
+  }
+  get ctim(): bigint {
+    return stampNs(this.ctimMs);
+  }
 }
+
+/** The times of what is no inode (an Fd without one): the epoch. */
+const NO_TIMES = { atim: 0n, mtim: 0n, ctim: 0n };
 
 /** State shared by every shim inode refwasi has seen: wrappers, times, link counts and close counts. */
 export class ShimFs {
@@ -54,8 +83,7 @@ export class ShimFs {
   timesOf(inode: object): Times {
     let t = this.times.get(inode);
     if (t === undefined) {
-      const now = nowNs();
-      t = { atim: now, mtim: now, ctim: now };
+      t = new Times(nowMs());
       this.times.set(inode, t);
     }
     return t;
@@ -63,15 +91,24 @@ export class ShimFs {
 
   setTimes(inode: object, atim: TimeUpdate, mtim: TimeUpdate): void {
     const t = this.timesOf(inode);
-    const now = nowNs();
-    if (atim !== null) t.atim = atim === 'now' ? now : atim;
-    if (mtim !== null) t.mtim = mtim === 'now' ? now : mtim;
-    t.ctim = now;
+    const now = nowMs();
+    if (atim === 'now') {
+      t.atimMs = now;
+      t.atimSet = null;
+    } else if (atim !== null) {
+      t.atimSet = atim;
+    }
+    if (mtim === 'now') {
+      t.mtimMs = now;
+      t.mtimSet = null;
+    } else if (mtim !== null) {
+      t.mtimSet = mtim;
+    }
+    t.ctimMs = now;
   }
 
   touch(inode: object): void {
-    const t = this.timesOf(inode);
-    t.mtim = t.ctim = nowNs();
+    this.timesOf(inode).modified(nowMs());
   }
 
   linkCount(inode: object): number {
@@ -80,11 +117,11 @@ export class ShimFs {
 
   addLinks(inode: object, delta: number): void {
     this.links.set(inode, Math.max(0, this.linkCount(inode) + delta));
-    this.timesOf(inode).ctim = nowNs();
+    this.timesOf(inode).ctimMs = nowMs();
   }
 
   stat(inode: ShimInode | null, st: ShimFilestat | null, fallbackType: Filetype): FileStat {
-    const t = inode !== null ? this.timesOf(inode) : { atim: 0n, mtim: 0n, ctim: 0n };
+    const t = inode !== null ? this.timesOf(inode) : NO_TIMES;
     return {
       dev: this.dev,
       ino: st?.ino ?? inode?.ino ?? 0n,
@@ -239,7 +276,7 @@ export class ShimDirectory extends ShimNode implements DirectoryInode {
     if (isShimDirectory(entry)) setParent(entry, dest.inode);
     this.fs.touch(this.inode);
     this.fs.touch(dest.inode);
-    this.fs.timesOf(entry).ctim = nowNs();
+    this.fs.timesOf(entry).ctimMs = nowMs();
   }
 }
 
