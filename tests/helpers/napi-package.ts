@@ -65,8 +65,13 @@ export function oxidePackage(): { original: string; switched: string } {
     fs.mkdirSync(path.join(base, 'unpack'));
     execFileSync('tar', ['-xzf', tarball, '-C', path.join(base, 'unpack')]);
     fs.renameSync(path.join(base, 'unpack', 'package'), original);
-    fs.mkdirSync(path.join(base, 'node_modules'));
-    fs.symlinkSync(ROOT, path.join(base, 'node_modules', 'refwasi'), 'dir');
+  }
+  // `refwasi` resolves to this checkout's build (the cache may have been made by another checkout).
+  const link = path.join(base, 'node_modules', 'refwasi');
+  if (!fs.existsSync(link) || fs.realpathSync(link) !== fs.realpathSync(ROOT)) {
+    fs.rmSync(link, { force: true });
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(ROOT, link, 'dir');
   }
   const switched = path.join(base, 'switched');
   fs.rmSync(switched, { recursive: true, force: true });
