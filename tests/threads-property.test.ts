@@ -4,7 +4,7 @@
 // option reports every call the kernel runs, in the order it runs them; the test finds which
 // worker made each traced call, replays the calls in that order on a pure model of POSIX
 // descriptors (and again on a single-threaded WASI), and asks every result to be the model's:
-// errno, new fd numbers, bytes read, offsets, status. At the end the table, the descriptions
+// errno, new fd numbers, bytes read, offsets, status flags. At the end the table, the descriptions
 // and the files must be the model's too, and every host handle is closed exactly once.
 import fc from 'fast-check';
 import * as path from 'node:path';
@@ -38,6 +38,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tell' as const), fd: anyFd }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('read' as const), fd: anyFd, n: fc.integer({ min: 0, max: 8 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('fdstat' as const), fd: anyFd }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('setflags' as const), fd: anyFd, append: fc.boolean() }) },
 );
 /** What a worker writes says who wrote it: its letter and the op's index. */
 const tagged = (ops: Op[], w: number): Op[] => ops.map((op, i) => (op.op === 'write' ? { ...op, data: `${'PQRS'[w]}${i}` } : op));

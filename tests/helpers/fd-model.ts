@@ -9,7 +9,8 @@ export interface ModelDescription {
   readonly id: number;
   readonly kind: 'stdio' | 'dir' | 'file';
   readonly file?: FileName;
-  readonly append: boolean;
+  /** A status flag: fd_fdstat_set_flags on any dup changes it for all. */
+  append: boolean;
   readonly readable: boolean;
   readonly writable: boolean;
   offset: number;
@@ -100,6 +101,12 @@ export class FdModel {
         if (d === undefined) return { errno: Errno.BADF };
         const filetype = d.kind === 'dir' ? Filetype.DIRECTORY : Filetype.REGULAR_FILE;
         return { errno: 0, filetype, flags: d.append ? 1 : 0 };
+      }
+      case 'setflags': {
+        const d = this.fds.get(op.fd);
+        if (d === undefined) return { errno: Errno.BADF };
+        d.append = op.append;
+        return { errno: 0 };
       }
     }
   }

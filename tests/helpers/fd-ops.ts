@@ -16,7 +16,8 @@ export type Op =
   | { op: 'seek'; fd: number; offset: number; whence: Whence }
   | { op: 'tell'; fd: number }
   | { op: 'read'; fd: number; n: number }
-  | { op: 'fdstat'; fd: number };
+  | { op: 'fdstat'; fd: number }
+  | { op: 'setflags'; fd: number; append: boolean };
 
 /** What a call gave back: its errno and, on success, what it wrote to memory. */
 export interface Outcome {
@@ -109,6 +110,9 @@ export function runOp(imports: Imports, memory: WebAssembly.Memory, base: number
     case 'fdstat':
       errno = invoke(p1, 'fd_fdstat_get', op.fd, base + STAT);
       results = () => ({ filetype: view().getUint8(base + STAT), flags: view().getUint16(base + STAT + 2, true) });
+      break;
+    case 'setflags':
+      errno = invoke(p1, 'fd_fdstat_set_flags', op.fd, op.append ? Fdflags.APPEND : 0);
       break;
   }
   return { outcome: errno === 0 ? { errno, ...results() } : { errno }, call };
