@@ -1,7 +1,7 @@
 // The wasi-threads fixtures of fixtures/threads (built from fixtures/threads-c), run the
 // way `wasmtime run -S threads` runs them: `_start` and every spawned thread in a worker,
 // one WASI for all. Each runs over MemoryDirectory and over NodeDirectory (a temp copy of
-// its dirs), with the spec's exit code, stdout and stderr; over NodeDirectory every host fd
+// its dirs), with an empty stdin and the spec's exit code, stdout and stderr; over NodeDirectory every host fd
 // the program opened is closed when it ends.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -60,6 +60,8 @@ async function run(name: string, backend: 'memory' | 'node', tmp: string): Promi
       args: [name, ...(spec.args ?? [])],
       env: spec.env,
       preopens,
+      // An empty stdin, not the test runner's own (a terminal would keep stdin_reader_thread waiting).
+      stdin: '',
       stdout: (b) => { stdout += decoder.decode(b); },
       stderr: (b) => { stderr += decoder.decode(b); },
     });

@@ -150,6 +150,13 @@ export interface StreamHandle extends HandleBase {
   writeFrom?(bytes: Uint8Array, at: number, length: number): number;
   readReadiness?(): Readiness;
   writeReadiness?(): Readiness;
+  /**
+   * Optional, for a stream whose reads wait on the host (host stdin): from now on a read that
+   * finds nothing throws AGAIN instead of blocking this JS thread, and `wake` is called, on
+   * this thread, whenever a read may succeed (data or the end has come). A threads kernel
+   * whose thread runs no guest code calls it, so such a read parks only the thread that asked.
+   */
+  readWithoutBlocking?(wake: () => void): void;
   /** Flush buffered output (fd_sync on stdout). */
   sync?(): void;
   /** True for sockets (sock_* calls check it). */

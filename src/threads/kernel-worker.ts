@@ -43,6 +43,8 @@ const wasi = new WASI({
   threads: true,
 });
 const kernel = wasi.kernel!;
+// This worker only serves: a read of host stdin must park its caller, not stop the kernel.
+kernel.readStreamsWithoutBlocking();
 const control = new Int32Array(workerData.control as SharedArrayBuffer);
 kernel.onEnd((end) => {
   // Every descriptor is closed by now: say so to a thread that waits for it.

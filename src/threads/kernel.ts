@@ -64,7 +64,8 @@ class Channel {
  *
  * The kernel never blocks for another thread: a call that would wait (a read of an empty
  * pipe or terminal, a poll_oneoff with nothing ready) is parked and run again when another
- * call may have changed things or its time comes, while the caller alone stays blocked.
+ * call may have changed things, when a stream says input came (readStreamsWithoutBlocking)
+ * or when its time comes, while the caller alone stays blocked.
  * The kernel's thread answers from its event loop (Atomics.waitAsync), so it must not be
  * blocked itself for long: `runThreads` keeps it free by running every guest thread,
  * `_start` included, in a worker.
@@ -139,6 +140,19 @@ export class ThreadKernel {
   memoryReady(): void {
     this.memoryBound = true;
     this.retryParked();
+  }
+
+  /**
+   * For a kernel whose own thread runs no guest code (runThreads, the kernel worker of
+   * `threads: true`): a stream that would block this thread while it waits on the host (host
+   * stdin) reads without blocking from now on, and says when it may be readable. Its reads
+   * then park like a pipe's, and a thread waiting on it holds up no other thread's calls.
+   */
+  readStreamsWithoutBlocking(): void {
+    for (const fd of this.ctx.table.fds()) {
+      const h = this.ctx.table.get(fd).handle;
+      if (h.kind === 'stream') h.readWithoutBlocking?.(() => this.retryParked());
+    }
   }
 
   /** Stops serving a thread that is gone (its worker exited). */

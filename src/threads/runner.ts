@@ -33,6 +33,8 @@ export async function runProgramThreads<W>(wasi: WASI, module: WebAssembly.Modul
   if (!mem.shared || mem.maximum === undefined) throw new TypeError('a threaded program imports a shared memory with a maximum');
   const memory = new WebAssembly.Memory({ initial: mem.initial, maximum: mem.maximum, shared: true });
   wasi.setMemory(memory);
+  // This thread runs no guest code: it only serves, so it must never wait on host stdin.
+  kernel.readStreamsWithoutBlocking();
   const all = new Set<W>();
   const idle: W[] = [];
   /** What each busy worker's thread does when it is over. */

@@ -5,6 +5,7 @@ import { fail } from '../../abi/errors';
 import type { FileStat, Readiness, StreamHandle } from '../types';
 import { hostCall } from './errno';
 import { toFileStat } from './stat';
+import { StdinStream } from './stdin-stream';
 
 /** First and longest pause (ms) while a non-blocking stdin has nothing: 1, 2, 4 ... 20 ms. */
 const FIRST_PAUSE_MS = 1;
@@ -37,6 +38,9 @@ function codeOf(error: unknown): unknown {
  *   probe reads what is there and keeps it for the next read.
  * - The guest's NONBLOCK fdflag is not consulted: stdin reads always block, as in wasmtime.
  * - The fd is borrowed: closing the guest's fd 0 never closes the host's.
+ * - In a threaded program (readWithoutBlocking, called by the kernel) a pipe, socket or
+ *   terminal is read through the event loop instead (StdinStream): a read with nothing
+ *   there is AGAIN, which parks the calling thread, and the kernel is woken when input comes.
  *
  * Don't read `process.stdin` in the same process meanwhile: both would take the same bytes.
  */
@@ -48,6 +52,8 @@ export class NodeStdin implements StreamHandle {
   private nonBlocking = false;
   private ended = false;
   private kept: Uint8Array = new Uint8Array(0);
+  /** Set once reads must not block this thread; null for a file, whose reads never wait. */
+  private stream: StdinStream | null = null;
 
   constructor(private readonly fd = 0) {
     this.filetype = isatty(fd) ? Filetype.CHARACTER_DEVICE : Filetype.UNKNOWN;
@@ -85,6 +91,7 @@ export class NodeStdin implements StreamHandle {
       this.kept = this.kept.subarray(n);
       return n;
     }
+    if (this.stream !== null) return this.stream.take(into) ?? fail(Errno.AGAIN);
     let wait = FIRST_PAUSE_MS;
     for (;;) {
       const n = this.readOnce(into);
@@ -101,6 +108,7 @@ export class NodeStdin implements StreamHandle {
   readReadiness(): Readiness {
     if (this.closed) fail(Errno.BADF);
     if (this.kept.byteLength > 0) return { ready: true, nbytes: this.kept.byteLength, hangup: false };
+    if (this.stream !== null) return this.stream.readiness();
     // A terminal's end (^D) is not for good: the next read waits for the keyboard again.
     if (!this.nonBlocking) return { ready: true, nbytes: 0, hangup: this.ended && this.filetype !== Filetype.CHARACTER_DEVICE };
     const probe = new Uint8Array(PROBE_SIZE);
@@ -115,7 +123,13 @@ export class NodeStdin implements StreamHandle {
     return toFileStat(hostCall(() => hostFs.fstatSync(this.fd, { bigint: true })), this.filetype);
   }
 
+  readWithoutBlocking(wake: () => void): void {
+    if (this.closed || this.stream !== null) return;
+    this.stream = StdinStream.forFd(this.fd, wake);
+  }
+
   close(): void {
     this.closed = true;
+    this.stream?.close();
   }
 }
