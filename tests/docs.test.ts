@@ -39,7 +39,8 @@ describe.each(DOCS)('%s', (file) => {
 
 it('the README stays a front door: a few screens, with the Node example the README test runs', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  expect(readme.split('\n').length).toBeLessThan(200);
+  // About four screens: the front door now also carries the threads switch and the bench table.
+  expect(readme.split('\n').length).toBeLessThan(225);
   for (const section of ['## Install', '## Develop', '## In Node', '## In the browser', '## The command line', '## Conformance', '## Documentation']) {
     expect(readme).toContain(`\n${section}\n`);
   }
