@@ -39,7 +39,7 @@ describe.each(DOCS)('%s', (file) => {
 
 it('the README stays a front door: a few screens, with the Node example the README test runs', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  // About four screens: the front door now also carries the threads switch and the bench table.
+  // About four screens, with the napi-rs switch and the bench table in them.
   expect(readme.split('\n').length).toBeLessThan(225);
   for (const section of ['## Install', '## Develop', '## In Node', '## In the browser', '## The command line', '## Conformance', '## Documentation']) {
     expect(readme).toContain(`\n${section}\n`);
