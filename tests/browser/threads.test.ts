@@ -88,6 +88,14 @@ describe.each(opfsNames)('%s over OPFSDirectory', (name) => {
   });
 });
 
+test('the embedder API: a Web Worker joins with fromThreadHandle and its fds are the page\'s', async () => {
+  const r = await page.evaluate(() => (window as unknown as { embedder(): Promise<Record<string, unknown>> }).embedder());
+  expect(r).toEqual({
+    open: 0, fd: 4, read: 0, text: 'hello, page', create: 0, outFd: 5, write: 0,
+    closes: [0, 0, 8], written: 'from a worker', openHandles: 0,
+  });
+});
+
 test('without cross-origin isolation: runThreads says why, and a thread cannot join on the main thread', async () => {
   const plain = await browser.open('/test/pages/threads.html?isolation=off');
   expect(await plain.evaluate(() => (window as unknown as { isolated: boolean }).isolated)).toBe(false);
