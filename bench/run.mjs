@@ -327,6 +327,11 @@ async function main() {
       bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'warning',
     });
   }
+  // The bundle lives in a temp directory, away from the package root where NodeDirectory looks
+  // for its native addon: name the built addon (REFWASI_NATIVE=0 measures the pure-JS path).
+  const addon = path.join(root, 'native', 'build', 'Release', 'refwasi_native.node');
+  if (process.env.REFWASI_NATIVE === undefined && fs.existsSync(addon)) process.env.REFWASI_NATIVE = addon;
+  console.log(`NodeDirectory host calls: ${process.env.REFWASI_NATIVE === '0' || !fs.existsSync(addon) ? "Node's fs" : 'native addon'}`);
   try {
     await measure(opts, started);
   } finally {

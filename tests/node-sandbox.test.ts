@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { MemoryDirectory } from '../src/backends/memory';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
 import { addressing } from '../src/backends/node/host-dir';
+import { hostOps } from '../src/backends/node/host-ops';
 import { toFileStat } from '../src/backends/node/stat';
 import { NodeTree } from '../src/backends/node/tree';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions } from '../src/backends/types';
@@ -168,23 +169,30 @@ describe('a host process swapping a directory for a symlink at each step of an o
   });
   afterEach(() => fs.rmSync(world, { recursive: true, force: true }));
 
-  /** Runs `open` with the swap done just before the backend's `nth` openSync; true if it was. */
+  /**
+   * Runs `open` with the swap done just before the backend's `nth` host open (of a directory
+   * or a file, through Node's fs or the native addon alike); true if it was.
+   */
   function withSwapBeforeOpen<T>(nth: number, open: () => T): [T, boolean] {
-    const realOpen = hostFs.openSync;
+    const ops = hostOps();
     let swapped = false;
     let calls = 0;
-    const spy = jest.spyOn(hostFs, 'openSync').mockImplementation((...args: Parameters<typeof hostFs.openSync>) => {
-      if (++calls === nth) {
-        fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
-        fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
-        swapped = true;
-      }
-      return realOpen(...args);
-    });
+    const before = (): void => {
+      if (++calls !== nth) return;
+      fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
+      fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
+      swapped = true;
+    };
+    const realDir = ops.openDir.bind(ops);
+    const realFile = ops.openFile.bind(ops);
+    const spies = [
+      jest.spyOn(ops, 'openDir').mockImplementation((...args) => (before(), realDir(...args))),
+      jest.spyOn(ops, 'openFile').mockImplementation((...args) => (before(), realFile(...args))),
+    ];
     try {
       return [open(), swapped];
     } finally {
-      spy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
     }
   }
 

@@ -3,7 +3,8 @@ import { Errno, type Advice } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { FileHandle, FileStat, TimeUpdate } from '../types';
 import { hostCall } from './errno';
-import { hostTimes, toFileStat } from './stat';
+import { fileOps } from './host-ops';
+import { toFileStat } from './stat';
 import type { NodeTree } from './tree';
 
 /** Host fds this backend opened and closed, so tests can prove none leaks or closes twice. */
@@ -109,7 +110,7 @@ export class NodeFileHandle implements FileHandle {
   read(into: Uint8Array, position: number): number {
     checkOffset(position);
     const fd = this.hostFd;
-    return hostCall(() => hostFs.readSync(fd, into, 0, into.length, position));
+    return fileOps().read(fd, into, position);
   }
 
   /** Loops over short writes; if an error cuts it short after some bytes, returns that count. */
@@ -119,7 +120,7 @@ export class NodeFileHandle implements FileHandle {
     let written = 0;
     while (written < data.length) {
       try {
-        const n = hostCall(() => hostFs.writeSync(fd, data, written, data.length - written, position + written));
+        const n = fileOps().write(fd, written === 0 ? data : data.subarray(written), position + written);
         if (n === 0) break;
         written += n;
       } catch (error) {
@@ -132,12 +133,12 @@ export class NodeFileHandle implements FileHandle {
 
   size(): number {
     const fd = this.hostFd;
-    return hostCall(() => hostFs.fstatSync(fd).size);
+    return fileOps().size(fd);
   }
 
   stat(): FileStat {
     const fd = this.hostFd;
-    return this.tree.exactTimes(toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))));
+    return this.tree.exactTimes(toFileStat(fileOps().stat(fd)));
   }
 
   truncate(size: number): void {
@@ -149,11 +150,8 @@ export class NodeFileHandle implements FileHandle {
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     const fd = this.writableFd();
     const before = this.stat();
-    hostCall(() => {
-      const [a, m] = hostTimes(atim, mtim, () => hostFs.fstatSync(fd, { bigint: true }));
-      hostFs.futimesSync(fd, a, m);
-    });
-    this.tree.rememberTimes(before, toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))), atim, mtim);
+    fileOps().setTimes(fd, atim, mtim);
+    this.tree.rememberTimes(before, toFileStat(fileOps().stat(fd)), atim, mtim);
   }
 
   sync(): void {
@@ -196,6 +194,6 @@ export class NodeFileHandle implements FileHandle {
     this.fd = null;
     NodeFileHandle.counters.closed++;
     NodeFileHandle.held--;
-    hostCall(() => hostFs.closeSync(fd));
+    fileOps().close(fd);
   }
 }
