@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef O_PATH
@@ -74,8 +75,9 @@ static int arg_string(call_t *c, size_t i, char *buf, size_t size) {
   return 0;
 }
 
-/* The bytes of a typed array argument (any kind), or NULL. */
+/* The bytes of a typed array argument (any kind), or NULL if it is not one. */
 static void *arg_bytes(call_t *c, size_t i, size_t *bytes) {
+  static char empty; /* an empty array may have no data: it still is an array */
   napi_typedarray_type type;
   size_t length, offset;
   void *data = NULL;
@@ -85,7 +87,7 @@ static void *arg_bytes(call_t *c, size_t i, size_t *bytes) {
               : type == napi_int16_array || type == napi_uint16_array ? 2
               : type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array ? 4 : 8;
   *bytes = length * unit;
-  return data;
+  return data != NULL ? data : &empty;
 }
 
 static napi_value num(napi_env env, double v) {
@@ -295,21 +297,69 @@ static napi_value do_futimens(napi_env env, napi_callback_info info) {
   return result(env, futimens(arg_int(&c, 0), ts));
 }
 
-/* pread(fd, bytes, position) and pwrite(fd, bytes, position): straight from or into the view (guest memory). */
-static napi_value do_pread(napi_env env, napi_callback_info info) {
-  BEGIN(3);
+/*
+ * The bytes [at, at + length) of a typed array argument (guest memory itself: no copy), or
+ * NULL if the range is not inside it.
+ */
+static void *arg_range(call_t *c, size_t i, size_t *length) {
   size_t bytes = 0;
-  void *data = arg_bytes(&c, 1, &bytes);
-  if (data == NULL && bytes != 0) return num(env, -EINVAL);
-  return result(env, pread(arg_int(&c, 0), data, bytes, (off_t)arg_double(&c, 2)));
+  char *data = arg_bytes(c, i, &bytes);
+  double at = arg_double(c, i + 1), len = arg_double(c, i + 2);
+  if (data == NULL || at < 0 || len < 0 || at + len > (double)bytes) return NULL;
+  *length = (size_t)len;
+  return data + (size_t)at;
+}
+
+/* pread(fd, bytes, at, length, position) and pwrite(...): straight into or from the range. */
+static napi_value do_pread(napi_env env, napi_callback_info info) {
+  BEGIN(5);
+  size_t len = 0;
+  void *data = arg_range(&c, 1, &len);
+  if (data == NULL) return num(env, -EFAULT);
+  return result(env, pread(arg_int(&c, 0), data, len, (off_t)arg_double(&c, 4)));
 }
 
 static napi_value do_pwrite(napi_env env, napi_callback_info info) {
-  BEGIN(3);
-  size_t bytes = 0;
-  void *data = arg_bytes(&c, 1, &bytes);
-  if (data == NULL && bytes != 0) return num(env, -EINVAL);
-  return result(env, pwrite(arg_int(&c, 0), data, bytes, (off_t)arg_double(&c, 2)));
+  BEGIN(5);
+  size_t len = 0;
+  void *data = arg_range(&c, 1, &len);
+  if (data == NULL) return num(env, -EFAULT);
+  return result(env, pwrite(arg_int(&c, 0), data, len, (off_t)arg_double(&c, 4)));
+}
+
+/*
+ * append(fd, bytes, at, length, out): writes the range at the end of the file as the host
+ * sees it at that moment, atomically (pwritev2 RWF_APPEND: another process appending at the
+ * same time is not overwritten, as it would be by an fstat and a pwrite), and puts the file
+ * position just past it in out[0] (a Float64Array): the end the fd's offset was moved to.
+ * The fd is not O_APPEND (pwrite at a position must keep working), so the flag is per call.
+ * Kernels before 4.16 answer EOPNOTSUPP or EINVAL: then fstat and pwrite, as before.
+ */
+static napi_value do_append(napi_env env, napi_callback_info info) {
+  BEGIN(5);
+  size_t len = 0, out_bytes = 0;
+  char *data = arg_range(&c, 1, &len);
+  double *out = arg_bytes(&c, 4, &out_bytes);
+  if (data == NULL || out == NULL || out_bytes < sizeof(double)) return num(env, -EFAULT);
+  int fd = arg_int(&c, 0);
+  ssize_t n = -1;
+  off_t end = -1;
+#ifdef RWF_APPEND
+  struct iovec iov = {data, len};
+  n = pwritev2(fd, &iov, 1, -1, RWF_APPEND);
+  if (n >= 0) end = lseek(fd, 0, SEEK_CUR);
+  else if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) return num(env, -errno);
+#endif
+  if (n < 0) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return num(env, -errno);
+    n = pwrite(fd, data, len, st.st_size);
+    if (n < 0) return num(env, -errno);
+    end = st.st_size + n;
+  }
+  if (end < 0) return num(env, -errno);
+  out[0] = (double)end;
+  return num(env, (double)n);
 }
 
 /*
@@ -424,7 +474,7 @@ NAPI_MODULE_INIT() {
       {"mkdirat", do_mkdirat},     {"unlinkat", do_unlinkat},   {"symlinkat", do_symlinkat},
       {"linkat", do_linkat},       {"renameat", do_renameat},   {"readlinkat", do_readlinkat},
       {"utimensat", do_utimensat}, {"futimens", do_futimens},   {"pread", do_pread},
-      {"pwrite", do_pwrite},       {"readdir", do_readdir},     {"constants", do_constants},
+      {"pwrite", do_pwrite},       {"append", do_append},       {"readdir", do_readdir},     {"constants", do_constants},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

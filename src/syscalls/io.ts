@@ -4,6 +4,9 @@ import type { GuestMemory } from '../abi/memory';
 import type { FileHandle, StreamHandle } from '../backends/types';
 import type { OpenFileDescription } from '../descriptors/description';
 
+/** Where the last appendFrom ended; one object for every call (calls never overlap). */
+const appended = { end: 0 };
+
 /** One transfer between guest bytes [at, at+len) and a handle. */
 function move(h: FileHandle | StreamHandle, bytes: Uint8Array, at: number, len: number, pos: number, write: boolean): number {
   if (h.kind === 'stream') {
@@ -36,7 +39,9 @@ export function transferGuest(
   const stream = h.kind === 'stream';
   if (stream && explicit) fail(Errno.SPIPE);
   // APPEND lives in the description, so every dup of an appending fd appends.
-  let pos = stream ? 0 : explicit ? position : write && (desc.flags & Fdflags.APPEND) !== 0 ? (h as FileHandle).size() : desc.offset;
+  const append = write && !stream && !explicit && (desc.flags & Fdflags.APPEND) !== 0;
+  const appendFrom = append ? (h as FileHandle).appendFrom : undefined;
+  let pos = stream ? 0 : explicit ? position : append && appendFrom === undefined ? (h as FileHandle).size() : desc.offset;
   let total = 0;
   try {
     for (let i = 0, base = iovs >>> 0; i < count; i++, base += 8) {
@@ -47,14 +52,16 @@ export function transferGuest(
       const len = mem.view.getUint32(base + 4, true);
       if (len === 0) continue;
       if (at + len > bytes.length) bytes = mem.check(at, len);
-      const n = move(h, bytes, at, len, pos, write);
+      const n = appendFrom !== undefined ? appendFrom.call(h, bytes, at, len, appended) : move(h, bytes, at, len, pos, write);
       total += n;
-      pos += n;
+      pos = appendFrom !== undefined ? appended.end : pos + n;
       if (n < len) break;
     }
   } catch (e) {
     if (total === 0) throw e;
   }
+  // An append of nothing still leaves the offset at the end, as one at size() did.
+  if (appendFrom !== undefined && pos === desc.offset && total === 0) pos = (h as FileHandle).size();
   if (!stream && !explicit) desc.offset = pos;
   return total;
 }

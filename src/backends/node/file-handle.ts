@@ -108,19 +108,57 @@ export class NodeFileHandle implements FileHandle {
   }
 
   read(into: Uint8Array, position: number): number {
+    return this.readInto(into, 0, into.length, position);
+  }
+
+  /** Straight into guest memory (bytes [at, at + length)): no view, no copy. */
+  readInto(bytes: Uint8Array, at: number, length: number, position: number): number {
     checkOffset(position);
     const fd = this.hostFd;
-    return fileOps().read(fd, into, position);
+    return fileOps().read(fd, bytes, at, length, position);
+  }
+
+  write(data: Uint8Array, position: number): number {
+    return this.writeFrom(data, 0, data.length, position);
   }
 
   /** Loops over short writes; if an error cuts it short after some bytes, returns that count. */
-  write(data: Uint8Array, position: number): number {
+  writeFrom(bytes: Uint8Array, at: number, length: number, position: number): number {
     checkOffset(position);
     const fd = this.writableFd();
+    const ops = fileOps();
     let written = 0;
-    while (written < data.length) {
+    while (written < length) {
       try {
-        const n = fileOps().write(fd, written === 0 ? data : data.subarray(written), position + written);
+        const n = ops.write(fd, bytes, at + written, length - written, position + written);
+        if (n === 0) break;
+        written += n;
+      } catch (error) {
+        if (written > 0) break;
+        throw error;
+      }
+    }
+    return written;
+  }
+
+  /**
+   * An APPEND write: at the host's end of file, found and written in one atomic host call
+   * where the addon has it (so a concurrent appender's bytes are never overwritten), else
+   * size() then a write there. `appended.end` is then the position just past the bytes.
+   */
+  appendFrom(bytes: Uint8Array, at: number, length: number, appended: { end: number }): number {
+    const fd = this.writableFd();
+    const ops = fileOps();
+    if (ops.append === undefined) {
+      const start = this.size();
+      const n = this.writeFrom(bytes, at, length, start);
+      appended.end = start + n;
+      return n;
+    }
+    let written = 0;
+    while (written < length) {
+      try {
+        const n = ops.append(fd, bytes, at + written, length - written, appended);
         if (n === 0) break;
         written += n;
       } catch (error) {

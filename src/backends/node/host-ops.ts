@@ -38,9 +38,16 @@ export interface HostOps {
 
 /** The calls on an open file's host fd. */
 export interface FileOps {
-  read(fd: number, into: Uint8Array, position: number): number;
-  /** One write call: it may write less than all of `data`. */
-  write(fd: number, data: Uint8Array, position: number): number;
+  /** One read into bytes [at, at + length). */
+  read(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
+  /** One write from bytes [at, at + length): it may write less. */
+  write(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
+  /**
+   * One write at the host's end of file, atomically (where the host can: the native addon);
+   * returns the count and puts the new end in `appended.end`. Without it, an append is
+   * size() then write.
+   */
+  append?(fd: number, bytes: Uint8Array, at: number, length: number, appended: { end: number }): number;
   size(fd: number): number;
   stat(fd: number): HostStats;
   setTimes(fd: number, atim: TimeUpdate, mtim: TimeUpdate): void;

@@ -91,8 +91,8 @@ export const jsOps: HostOps = {
 };
 
 export const jsFileOps: FileOps = {
-  read: (fd, into, position) => hostCall(() => hostFs.readSync(fd, into, 0, into.length, position)),
-  write: (fd, data, position) => hostCall(() => hostFs.writeSync(fd, data, 0, data.length, position)),
+  read: (fd, bytes, at, length, position) => hostCall(() => hostFs.readSync(fd, bytes, at, length, position)),
+  write: (fd, bytes, at, length, position) => hostCall(() => hostFs.writeSync(fd, bytes, at, length, position)),
   size: (fd) => hostCall(() => hostFs.fstatSync(fd).size),
   stat: (fd) => hostCall(() => hostFs.fstatSync(fd, big)),
   setTimes(fd, atim, mtim) {

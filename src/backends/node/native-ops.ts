@@ -16,6 +16,7 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
   // One buffer per thread for stats (calls are synchronous), copied out at once.
   const statBuf = new BigInt64Array(8);
   const timesBuf = new BigInt64Array(4);
+  const endBuf = new Float64Array(1);
   const filetypes = new Map<number, Filetype>([
     [c.DT_REG, Filetype.REGULAR_FILE],
     [c.DT_DIR, Filetype.DIRECTORY],
@@ -93,8 +94,13 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
   };
 
   const fileOps: FileOps = {
-    read: (fd, into, position) => nativeResult(addon.pread(fd, into, position), 'pread'),
-    write: (fd, data, position) => nativeResult(addon.pwrite(fd, data, position), 'pwrite'),
+    read: (fd, bytes, at, length, position) => nativeResult(addon.pread(fd, bytes, at, length, position), 'pread'),
+    write: (fd, bytes, at, length, position) => nativeResult(addon.pwrite(fd, bytes, at, length, position), 'pwrite'),
+    append(fd, bytes, at, length, appended) {
+      const n = nativeResult(addon.append(fd, bytes, at, length, endBuf), 'append');
+      appended.end = endBuf[0]!;
+      return n;
+    },
     size: (fd) => nativeResult(addon.fsize(fd), 'fstat'),
     stat: (fd) => stats(addon.fstat(fd, statBuf), 'fstat'),
     setTimes: (fd, atim, mtim) => void nativeResult(addon.futimens(fd, times(atim, mtim)), 'futimens'),

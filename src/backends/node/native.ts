@@ -27,8 +27,11 @@ export interface NativeAddon {
   /** times: atime s, ns, mtime s, ns (ns may be UTIME_NOW, UTIME_OMIT); follow 0 is AT_SYMLINK_NOFOLLOW. */
   utimensat(dirfd: number, name: string, times: BigInt64Array, follow: 0 | 1): number;
   futimens(fd: number, times: BigInt64Array): number;
-  pread(fd: number, into: Uint8Array, position: number): number;
-  pwrite(fd: number, data: Uint8Array, position: number): number;
+  /** pread and pwrite of bytes [at, at + length) of the array itself (guest memory: no copy). */
+  pread(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
+  pwrite(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
+  /** Appends the range atomically at the host's end of file (RWF_APPEND); the new end goes in end[0]. */
+  append(fd: number, bytes: Uint8Array, at: number, length: number, end: Float64Array): number;
   /** Names joined by '/', inode numbers, d_type values; without '.' and '..'. */
   readdir(dirfd: number): [string, BigUint64Array, Uint8Array] | number;
   constants(): { UTIME_NOW: number; UTIME_OMIT: number; DT_DIR: number; DT_REG: number; DT_LNK: number; DT_CHR: number; DT_BLK: number; DT_SOCK: number };
