@@ -181,6 +181,29 @@ static napi_value do_open_file(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * openEntry(dirfd, name, flags, out): openat with O_CLOEXEC (flags hold O_NOFOLLOW), and the
+ * fd's fstat into out, for opening an existing file without a lookup first. A directory is
+ * closed again: -EISDIR (the caller then opens it the way directories are).
+ */
+static napi_value do_open_entry(napi_env env, napi_callback_info info) {
+  BEGIN(4);
+  char name[NAME_BYTES];
+  int e = arg_string(&c, 1, name, sizeof name);
+  int64_t *out = arg_stat(&c, 3);
+  if (e != 0 || out == NULL) return num(env, e ? e : -EINVAL);
+  int fd = openat(arg_int(&c, 0), name, arg_int(&c, 2) | O_CLOEXEC, 0666);
+  if (fd < 0) return num(env, -errno);
+  struct stat st;
+  int bad = fstat(fd, &st) != 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
+  if (bad != 0) {
+    close(fd);
+    return num(env, bad);
+  }
+  put_stat(out, &st);
+  return num(env, fd);
+}
+
+/*
  * openDir(dirfd, name, out): a directory fd (O_PATH, so a directory that may only be
  * searched can still be walked through; O_NOFOLLOW, O_DIRECTORY) and its fstat, so the
  * caller checks it is the directory its lookup saw.
@@ -470,7 +493,7 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {
       {"fstatat", do_fstatat},     {"fstat", do_fstat},         {"fsize", do_fsize},
-      {"openFile", do_open_file},  {"openDir", do_open_dir},    {"close", do_close},
+      {"openFile", do_open_file},  {"openEntry", do_open_entry}, {"openDir", do_open_dir},    {"close", do_close},
       {"mkdirat", do_mkdirat},     {"unlinkat", do_unlinkat},   {"symlinkat", do_symlinkat},
       {"linkat", do_linkat},       {"renameat", do_renameat},   {"readlinkat", do_readlinkat},
       {"utimensat", do_utimensat}, {"futimens", do_futimens},   {"pread", do_pread},

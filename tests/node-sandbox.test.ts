@@ -185,9 +185,11 @@ describe('a host process swapping a directory for a symlink at each step of an o
     };
     const realDir = ops.openDir.bind(ops);
     const realFile = ops.openFile.bind(ops);
+    const realExisting = ops.openExisting.bind(ops);
     const spies = [
       jest.spyOn(ops, 'openDir').mockImplementation((...args) => (before(), realDir(...args))),
       jest.spyOn(ops, 'openFile').mockImplementation((...args) => (before(), realFile(...args))),
+      jest.spyOn(ops, 'openExisting').mockImplementation((...args) => (before(), realExisting(...args))),
     ];
     try {
       return [open(), swapped];

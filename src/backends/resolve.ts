@@ -51,11 +51,18 @@ function componentsLastFirst(path: string): string[] {
  * symlinks are read and followed here, never by the host. A backend only ever sees single
  * names, so no host path walk can leave the sandbox.
  */
+/**
+ * A path that is one plain name (the usual open, stat or unlink after libc split off the
+ * preopen): no '/', not '.' or '..', no NUL, surely within NAME_MAX.
+ */
+export function isPlainName(path: string): boolean {
+  return path.length > 0 && path.length <= MAX_NAME_BYTES / 3 && path !== '.' && path !== '..' &&
+    path.indexOf('/') === -1 && path.indexOf('\0') === -1;
+}
+
 export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean, finalIsName = false): Resolved {
-  // One plain name (the usual open, stat or unlink after libc split off the preopen) is one
-  // lookup; the walk below would give the same answer, at the cost of its arrays.
-  if (path.length > 0 && path.length <= MAX_NAME_BYTES / 3 && path !== '.' && path !== '..' &&
-      path.indexOf('/') === -1 && path.indexOf('\0') === -1) {
+  // One plain name is one lookup; the walk below would give the same answer, at the cost of its arrays.
+  if (isPlainName(path)) {
     const inode = start.lookup(path);
     if (inode === null || inode.kind !== 'symlink' || !followFinal) return { parent: start, name: path, inode, trailingSlash: false };
   }

@@ -79,6 +79,13 @@ export interface DirectoryInode extends InodeBase {
   encodedListing?(): EncodedListing;
   /** Opens (maybe creates) the regular file `name`. The caller has already refused symlinks and directories where it must. */
   openFile(name: string, options: OpenFileOptions): FileHandle;
+  /**
+   * Optional: opens `name` in one step, without a lookup first, if it is there and is neither
+   * a directory nor a symlink (never following one, never creating); its filetype comes with
+   * it. null for anything else, or any error: the caller then looks it up and opens it as
+   * usual, which answers every other case. A host backend saves a host call per open.
+   */
+  openExisting?(name: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null;
   mkdir(name: string): void;
   rmdir(name: string): void;
   unlink(name: string): void;

@@ -1,6 +1,6 @@
 import * as hostFs from 'node:fs';
 import * as hostPath from 'node:path';
-import { Errno } from '../../abi/constants';
+import { Errno, type Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
 import { NodeFileHandle } from './file-handle';
@@ -8,8 +8,8 @@ import { addressing, entries, HostDir } from './host-dir';
 import { hostOps } from './host-ops';
 import { nativeOps } from './native-ops';
 import { NodeFileInode, NodeSymlinkInode } from './inodes';
-import { toFileStat, type HostStats } from './stat';
-import { checkName, NodeTree } from './tree';
+import { filetypeOf, toFileStat, type HostStats } from './stat';
+import { checkName, isSingleName, NodeTree } from './tree';
 
 export interface NodeDirectoryOptions {
   /** Every mutation below this directory fails with READ_ONLY_ERRNO (EPERM, as wasmtime). */
@@ -161,6 +161,20 @@ export class NodeDirectory implements DirectoryInode {
     // one since lookup); a file handle on it would be a lie.
     const fd = hostOps().openFile(this.host, name, openFlags(options), !options.write);
     return new NodeFileHandle(fd, this.fs);
+  }
+
+  /**
+   * path_open of an existing file by its name without the lookup's lstat: the open (never
+   * following, O_NOFOLLOW) and an fstat of what it opened say what it is. Anything but a
+   * file (nothing there, a symlink, a directory), a write open of a read-only preopen, no fd
+   * left in the budget, or any error is null, for the core's usual lookup and open.
+   */
+  openExisting(name: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null {
+    HostDir.beginOperation();
+    if (!isSingleName(name) || (options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
+    const opened = hostOps().openExisting(this.host, name, openFlags(options));
+    if (opened === null) return null;
+    return { handle: new NodeFileHandle(opened.fd, this.fs), filetype: filetypeOf(opened.stats) };
   }
 
   mkdir(name: string): void {

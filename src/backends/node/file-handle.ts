@@ -66,6 +66,11 @@ export class NodeFileHandle implements FileHandle {
     return NodeFileHandle.held;
   }
 
+  /** Whether one more host fd stays within maxHostFds. */
+  static hasRoom(): boolean {
+    return NodeFileHandle.held < NodeFileHandle.maxHostFds;
+  }
+
   /** ENFILE if one more host fd would pass maxHostFds: called before the host opens anything. */
   static assertRoom(): void {
     if (NodeFileHandle.held >= NodeFileHandle.maxHostFds) {

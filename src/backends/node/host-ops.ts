@@ -21,6 +21,11 @@ export interface HostOps {
   lstat(dir: HostDir, name: string): HostStats | undefined;
   /** The entries with their types and inode numbers, unsorted, without '.' and '..'. */
   list(dir: HostDir): DirEntry[];
+  /**
+   * A file fd on an existing `name` that is not a directory (flags hold O_NOFOLLOW, so not a
+   * symlink either), with its fstat; null on any failure, which the caller answers the long way.
+   */
+  openExisting(dir: HostDir, name: string, flags: number): { fd: number; stats: HostStats } | null;
   /** A file fd; with rejectDir a directory is EISDIR (Linux would open it read-only). */
   openFile(dir: HostDir, name: string, flags: number, rejectDir: boolean): number;
   mkdir(dir: HostDir, name: string): void;

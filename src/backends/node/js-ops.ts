@@ -53,6 +53,22 @@ export const jsOps: HostOps = {
     }
     return out;
   },
+  openExisting(dir, name, flags) {
+    let fd: number;
+    try {
+      fd = hostFs.openSync(dir.child(name), flags, 0o666);
+    } catch {
+      return null;
+    }
+    try {
+      const stats = hostFs.fstatSync(fd, big);
+      if (!stats.isDirectory()) return { fd, stats };
+    } catch {
+      // Answered the long way, as any failure here.
+    }
+    hostFs.closeSync(fd);
+    return null;
+  },
   openFile(dir, name, flags, rejectDir) {
     const at = dir.child(name);
     const fd = hostCall(() => hostFs.openSync(at, flags, 0o666));

@@ -77,6 +77,10 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
       }
       return out;
     },
+    openExisting(dir, name, flags) {
+      const fd = addon.openEntry(dir.openFd(), name, flags, statBuf);
+      return fd < 0 ? null : { fd, stats: new NativeStats(statBuf) };
+    },
     openFile: (dir, name, flags, rejectDir) => nativeResult(addon.openFile(dir.openFd(), name, flags, rejectDir ? 1 : 0), 'openat'),
     mkdir: (dir, name) => void nativeResult(addon.mkdirat(dir.openFd(), name, 0o777), 'mkdirat'),
     rmdir: (dir, name) => void nativeResult(addon.unlinkat(dir.openFd(), name, 1), 'unlinkat'),

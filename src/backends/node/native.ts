@@ -15,6 +15,8 @@ export interface NativeAddon {
   fsize(fd: number): number;
   /** openat(dirfd, name, flags | O_CLOEXEC, 0666); rejectDir 1: a directory is closed again, EISDIR. */
   openFile(dirfd: number, name: string, flags: number, rejectDir: 0 | 1): number;
+  /** openat(dirfd, name, flags | O_CLOEXEC, 0666) and its fstat into out; a directory is closed again, EISDIR. */
+  openEntry(dirfd: number, name: string, flags: number, out: BigInt64Array): number;
   /** openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW) and its fstat into out; dirfd -100 is AT_FDCWD. */
   openDir(dirfd: number, name: string, out: BigInt64Array): number;
   close(fd: number): number;
