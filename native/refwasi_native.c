@@ -21,8 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/openat2.h>
+#endif
 
 #ifndef O_PATH
 #define O_PATH O_RDONLY /* macOS: no O_PATH; a searchable-only directory then fails EACCES */
@@ -181,9 +185,31 @@ static napi_value do_open_file(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * An open of a relative path of plain names (no '.', '..') below dirfd in one call:
+ * openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, so the kernel
+ * walks real directories only, down from dirfd, and any symlink on the way (or at the end)
+ * is ELOOP, for the caller to walk the long way. -ENOSYS where there is no openat2 (Linux
+ * before 5.6, or a seccomp filter that refuses it).
+ */
+static int open_beneath(int dirfd, const char *path, int flags) {
+#if defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(unsigned)flags;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  return fd >= 0 ? (int)fd : -errno;
+#else
+  (void)dirfd, (void)path, (void)flags;
+  return -ENOSYS;
+#endif
+}
+
+/*
  * openEntry(dirfd, name, flags, out): openat with O_CLOEXEC (flags hold O_NOFOLLOW), and the
- * fd's fstat into out, for opening an existing file without a lookup first. A directory is
- * closed again: -EISDIR (the caller then opens it the way directories are).
+ * fd's fstat into out, for opening an existing file without a lookup first; a name with '/'
+ * goes through open_beneath. A directory is closed again: -EISDIR (the caller then opens it
+ * the way directories are). Never creates (flags have no O_CREAT).
  */
 static napi_value do_open_entry(napi_env env, napi_callback_info info) {
   BEGIN(4);
@@ -191,8 +217,15 @@ static napi_value do_open_entry(napi_env env, napi_callback_info info) {
   int e = arg_string(&c, 1, name, sizeof name);
   int64_t *out = arg_stat(&c, 3);
   if (e != 0 || out == NULL) return num(env, e ? e : -EINVAL);
-  int fd = openat(arg_int(&c, 0), name, arg_int(&c, 2) | O_CLOEXEC, 0666);
-  if (fd < 0) return num(env, -errno);
+  int flags = (arg_int(&c, 2) & ~O_CREAT) | O_CLOEXEC | O_NOFOLLOW;
+  int fd;
+  if (strchr(name, '/') != NULL) {
+    fd = open_beneath(arg_int(&c, 0), name, flags);
+  } else {
+    fd = openat(arg_int(&c, 0), name, flags);
+    if (fd < 0) fd = -errno;
+  }
+  if (fd < 0) return num(env, fd);
   struct stat st;
   int bad = fstat(fd, &st) != 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
   if (bad != 0) {

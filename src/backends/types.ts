@@ -80,12 +80,15 @@ export interface DirectoryInode extends InodeBase {
   /** Opens (maybe creates) the regular file `name`. The caller has already refused symlinks and directories where it must. */
   openFile(name: string, options: OpenFileOptions): FileHandle;
   /**
-   * Optional: opens `name` in one step, without a lookup first, if it is there and is neither
-   * a directory nor a symlink (never following one, never creating); its filetype comes with
-   * it. null for anything else, or any error: the caller then looks it up and opens it as
-   * usual, which answers every other case. A host backend saves a host call per open.
+   * Optional: opens `path` (plain names joined by '/', see isPlainPath) in one step, without
+   * a lookup per component, if every component but the last is a directory and the last is
+   * there and is neither a directory nor a symlink: no symlink anywhere is followed, nothing
+   * is created, and the walk never leaves this directory. Its filetype comes with it. null
+   * for anything else, or any error (or a path with '/' it cannot walk so): the caller then
+   * walks and opens it as usual, which answers every other case. A host backend saves a
+   * host call per component.
    */
-  openExisting?(name: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null;
+  openExisting?(path: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null;
   mkdir(name: string): void;
   rmdir(name: string): void;
   unlink(name: string): void;

@@ -2,7 +2,7 @@ import { Errno, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights }
 import { fail } from '../abi/errors';
 import { encodeString } from '../abi/memory';
 import { OpenDirectory } from '../backends/directory-handle';
-import { isPlainName, MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
+import { isPlainPath, MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
 import type { DirectoryInode, Handle, Inode } from '../backends/types';
 import { OpenFileDescription } from '../descriptors/description';
 import { rightsFor, rightsFromU64, withRights, type Context } from './context';
@@ -94,10 +94,10 @@ export function pathSyscalls(ctx: Context) {
     let filetype: Filetype;
     let readable = read;
     let writable = write;
-    // An existing file by its plain name, where the backend can open it without a lookup: the
-    // cases that differ (nothing there, a symlink, a directory, creating, truncating) it
-    // leaves to the full path below.
-    const opened = !create && !truncate && !wantDir && dir.openExisting !== undefined && isPlainName(path)
+    // An existing file by a path of plain names, where the backend can open it without a
+    // lookup per component: the cases that differ (nothing there, a symlink anywhere, a
+    // directory, creating, truncating) it leaves to the full walk below.
+    const opened = !create && !truncate && !wantDir && dir.openExisting !== undefined && isPlainPath(path)
       ? dir.openExisting(path, { read: read || !write, write, create: false, exclusive: false, truncate: false })
       : null;
     if (opened !== null) {

@@ -9,7 +9,8 @@ import { hostOps } from './host-ops';
 import { nativeOps } from './native-ops';
 import { NodeFileInode, NodeSymlinkInode } from './inodes';
 import { filetypeOf, toFileStat, type HostStats } from './stat';
-import { checkName, isSingleName, NodeTree } from './tree';
+import { isPlainPath } from '../resolve';
+import { checkName, NodeTree } from './tree';
 
 export interface NodeDirectoryOptions {
   /** Every mutation below this directory fails with READ_ONLY_ERRNO (EPERM, as wasmtime). */
@@ -164,15 +165,16 @@ export class NodeDirectory implements DirectoryInode {
   }
 
   /**
-   * path_open of an existing file by its name without the lookup's lstat: the open (never
-   * following, O_NOFOLLOW) and an fstat of what it opened say what it is. Anything but a
-   * file (nothing there, a symlink, a directory), a write open of a read-only preopen, no fd
-   * left in the budget, or any error is null, for the core's usual lookup and open.
+   * path_open of an existing file without the lookups' lstats: the open (O_NOFOLLOW; a path
+   * of several names only through the addon's openat2, which refuses every symlink on the
+   * way and never leaves this directory) and an fstat of what it opened say what it is.
+   * Anything but a file (nothing there, a symlink, a directory), a write open of a read-only
+   * preopen, no fd left in the budget, or any error is null, for the core's usual walk.
    */
-  openExisting(name: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null {
+  openExisting(path: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null {
     HostDir.beginOperation();
-    if (!isSingleName(name) || (options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
-    const opened = hostOps().openExisting(this.host, name, openFlags(options));
+    if (!isPlainPath(path) || (options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
+    const opened = hostOps().openExisting(this.host, path, openFlags(options));
     if (opened === null) return null;
     return { handle: new NodeFileHandle(opened.fd, this.fs), filetype: filetypeOf(opened.stats) };
   }

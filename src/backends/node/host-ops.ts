@@ -22,10 +22,12 @@ export interface HostOps {
   /** The entries with their types and inode numbers, unsorted, without '.' and '..'. */
   list(dir: HostDir): DirEntry[];
   /**
-   * A file fd on an existing `name` that is not a directory (flags hold O_NOFOLLOW, so not a
-   * symlink either), with its fstat; null on any failure, which the caller answers the long way.
+   * A file fd on an existing `path` (a name, or plain names joined by '/') that is not a
+   * directory, with no symlink followed anywhere (flags hold O_NOFOLLOW), with its fstat;
+   * null on any failure, or a path this implementation cannot walk in one call, which the
+   * caller then answers the long way.
    */
-  openExisting(dir: HostDir, name: string, flags: number): { fd: number; stats: HostStats } | null;
+  openExisting(dir: HostDir, path: string, flags: number): { fd: number; stats: HostStats } | null;
   /** A file fd; with rejectDir a directory is EISDIR (Linux would open it read-only). */
   openFile(dir: HostDir, name: string, flags: number, rejectDir: boolean): number;
   mkdir(dir: HostDir, name: string): void;

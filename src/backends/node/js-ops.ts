@@ -53,7 +53,9 @@ export const jsOps: HostOps = {
     }
     return out;
   },
+  /** One name only: Node's open would follow symlinks in the directories of a longer path. */
   openExisting(dir, name, flags) {
+    if (name.includes('/')) return null;
     let fd: number;
     try {
       fd = hostFs.openSync(dir.child(name), flags, 0o666);

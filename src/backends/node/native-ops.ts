@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { DirEntry, TimeUpdate } from '../types';
@@ -6,7 +7,9 @@ import type { FileOps, HostOps } from './host-ops';
 import { nativeAddon, type NativeAddon } from './native';
 import { NativeStats } from './stat';
 
-const ENOENT = 2;
+const { ENOENT, ENOSYS } = osConstants.errno;
+/** Whether openat2 works here (the addon answers ENOSYS once if not). */
+const beneath = { available: true };
 const AT_FDCWD = -100;
 const NS = 1_000_000_000n;
 
@@ -77,8 +80,12 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
       }
       return out;
     },
-    openExisting(dir, name, flags) {
-      const fd = addon.openEntry(dir.openFd(), name, flags, statBuf);
+    openExisting(dir, path, flags) {
+      const several = path.includes('/');
+      if (several && !beneath.available) return null;
+      const fd = addon.openEntry(dir.openFd(), path, flags, statBuf);
+      // No openat2 here (old kernel, seccomp): paths are walked the long way from now on.
+      if (fd === -ENOSYS && several) beneath.available = false;
       return fd < 0 ? null : { fd, stats: new NativeStats(statBuf) };
     },
     openFile: (dir, name, flags, rejectDir) => nativeResult(addon.openFile(dir.openFd(), name, flags, rejectDir ? 1 : 0), 'openat'),

@@ -77,10 +77,8 @@ const WINDOWS = process.platform === 'win32';
  * problem the guest could work around.
  */
 export function checkName(name: string): void {
-  if (!isSingleName(name)) fail(Errno.INVAL, `not a single path component: ${JSON.stringify(name)}`);
-}
-
-export function isSingleName(name: string): boolean {
   const separator = name.includes('/') || (WINDOWS && name.includes('\\'));
-  return !(name === '' || name === '.' || name === '..' || separator || name.includes('\0'));
+  if (name === '' || name === '.' || name === '..' || separator || name.includes('\0')) {
+    fail(Errno.INVAL, `not a single path component: ${JSON.stringify(name)}`);
+  }
 }
