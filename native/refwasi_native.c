@@ -384,38 +384,37 @@ static napi_value do_pwrite(napi_env env, napi_callback_info info) {
 }
 
 /*
- * append(fd, bytes, at, length, out): writes the range at the end of the file as the host
- * sees it at that moment, atomically (pwritev2 RWF_APPEND: another process appending at the
- * same time is not overwritten, as it would be by an fstat and a pwrite), and puts the file
- * position just past it in out[0] (a Float64Array): the end the fd's offset was moved to.
- * The fd is not O_APPEND (pwrite at a position must keep working), so the flag is per call.
- * Kernels before 4.16 answer EOPNOTSUPP or EINVAL: then fstat and pwrite, as before.
+ * append(fd, bytes, at, length): writes the range at the end of the file as the host sees
+ * it at that moment, atomically (pwritev2 RWF_APPEND: another process appending at the same
+ * time is not overwritten, as it would be by an fstat and a pwrite), and leaves the fd's own
+ * offset just past it, for tell() to answer when the end is wanted. The fd is not O_APPEND
+ * (pwrite at a position must keep working), so the flag is per call. Kernels before 4.16
+ * answer EOPNOTSUPP or EINVAL: then fstat, pwrite and an lseek to keep that offset true.
  */
 static napi_value do_append(napi_env env, napi_callback_info info) {
-  BEGIN(5);
-  size_t len = 0, out_bytes = 0;
+  BEGIN(4);
+  size_t len = 0;
   char *data = arg_range(&c, 1, &len);
-  double *out = arg_bytes(&c, 4, &out_bytes);
-  if (data == NULL || out == NULL || out_bytes < sizeof(double)) return num(env, -EFAULT);
+  if (data == NULL) return num(env, -EFAULT);
   int fd = arg_int(&c, 0);
-  ssize_t n = -1;
-  off_t end = -1;
 #ifdef RWF_APPEND
   struct iovec iov = {data, len};
-  n = pwritev2(fd, &iov, 1, -1, RWF_APPEND);
-  if (n >= 0) end = lseek(fd, 0, SEEK_CUR);
-  else if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) return num(env, -errno);
+  ssize_t n = pwritev2(fd, &iov, 1, -1, RWF_APPEND);
+  if (n >= 0) return num(env, (double)n);
+  if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) return num(env, -errno);
 #endif
-  if (n < 0) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return num(env, -errno);
-    n = pwrite(fd, data, len, st.st_size);
-    if (n < 0) return num(env, -errno);
-    end = st.st_size + n;
-  }
-  if (end < 0) return num(env, -errno);
-  out[0] = (double)end;
-  return num(env, (double)n);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return num(env, -errno);
+  ssize_t w = pwrite(fd, data, len, st.st_size);
+  if (w < 0) return num(env, -errno);
+  if (lseek(fd, st.st_size + w, SEEK_SET) < 0) return num(env, -errno);
+  return num(env, (double)w);
+}
+
+/* tell(fd): the fd's own offset (where the last append ended). */
+static napi_value do_tell(napi_env env, napi_callback_info info) {
+  BEGIN(1);
+  return result(env, (long)lseek(arg_int(&c, 0), 0, SEEK_CUR));
 }
 
 /*
@@ -530,7 +529,7 @@ NAPI_MODULE_INIT() {
       {"mkdirat", do_mkdirat},     {"unlinkat", do_unlinkat},   {"symlinkat", do_symlinkat},
       {"linkat", do_linkat},       {"renameat", do_renameat},   {"readlinkat", do_readlinkat},
       {"utimensat", do_utimensat}, {"futimens", do_futimens},   {"pread", do_pread},
-      {"pwrite", do_pwrite},       {"append", do_append},       {"readdir", do_readdir},     {"constants", do_constants},
+      {"pwrite", do_pwrite},       {"append", do_append},       {"tell", do_tell},       {"readdir", do_readdir},     {"constants", do_constants},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

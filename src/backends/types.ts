@@ -125,12 +125,14 @@ export interface FileHandle extends HandleBase {
   readInto?(bytes: Uint8Array, at: number, length: number, position: number): number;
   writeFrom?(bytes: Uint8Array, at: number, length: number, position: number): number;
   /**
-   * Optional: an APPEND write of bytes [at, at + length) at the end of the file as the host
-   * sees it, returning the count and putting the position just past it in `appended.end`.
-   * A backend whose host can find the end and write there in one step (so nobody else's
-   * append lands in between) has it; without it, the syscall layer writes at size().
+   * Optional, with appendedEnd: an APPEND write of bytes [at, at + length) at the end of the
+   * file as the host sees it, returning the count. A backend whose host can find the end and
+   * write there in one step (so nobody else's append lands in between) has it; without it,
+   * the syscall layer writes at size().
    */
-  appendFrom?(bytes: Uint8Array, at: number, length: number, appended: { end: number }): number;
+  appendFrom?(bytes: Uint8Array, at: number, length: number): number;
+  /** The position just past the bytes the last appendFrom wrote; asked only when the offset is next needed. */
+  appendedEnd?(): number;
   size(): number;
   truncate(size: number): void;
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void;

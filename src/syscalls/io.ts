@@ -4,9 +4,6 @@ import type { GuestMemory } from '../abi/memory';
 import type { FileHandle, StreamHandle } from '../backends/types';
 import type { OpenFileDescription } from '../descriptors/description';
 
-/** Where the last appendFrom ended; one object for every call (calls never overlap). */
-const appended = { end: 0 };
-
 /** One transfer between guest bytes [at, at+len) and a handle. */
 function move(h: FileHandle | StreamHandle, bytes: Uint8Array, at: number, len: number, pos: number, write: boolean): number {
   if (h.kind === 'stream') {
@@ -40,8 +37,9 @@ export function transferGuest(
   if (stream && explicit) fail(Errno.SPIPE);
   // APPEND lives in the description, so every dup of an appending fd appends.
   const append = write && !stream && !explicit && (desc.flags & Fdflags.APPEND) !== 0;
-  const appendFrom = append ? (h as FileHandle).appendFrom : undefined;
-  let pos = stream ? 0 : explicit ? position : append && appendFrom === undefined ? (h as FileHandle).size() : desc.offset;
+  const appendFrom = append && (h as FileHandle).appendedEnd !== undefined ? (h as FileHandle).appendFrom : undefined;
+  // (appendFrom places the bytes itself: the offset is not even read, so it is not asked of the host.)
+  let pos = stream || appendFrom !== undefined ? 0 : explicit ? position : append ? (h as FileHandle).size() : desc.offset;
   let total = 0;
   try {
     for (let i = 0, base = iovs >>> 0; i < count; i++, base += 8) {
@@ -52,16 +50,22 @@ export function transferGuest(
       const len = mem.view.getUint32(base + 4, true);
       if (len === 0) continue;
       if (at + len > bytes.length) bytes = mem.check(at, len);
-      const n = appendFrom !== undefined ? appendFrom.call(h, bytes, at, len, appended) : move(h, bytes, at, len, pos, write);
+      const n = appendFrom !== undefined ? appendFrom.call(h, bytes, at, len) : move(h, bytes, at, len, pos, write);
       total += n;
-      pos = appendFrom !== undefined ? appended.end : pos + n;
+      pos += n;
       if (n < len) break;
     }
   } catch (e) {
     if (total === 0) throw e;
   }
-  // An append of nothing still leaves the offset at the end, as one at size() did.
-  if (appendFrom !== undefined && pos === desc.offset && total === 0) pos = (h as FileHandle).size();
+  if (appendFrom !== undefined) {
+    // The offset is now the end of file where the host put the bytes: asked of the host only
+    // if the guest needs it (fd_tell, a seek from it, a write after APPEND is cleared), so an
+    // append costs the one host call. An append of nothing leaves it at the end too.
+    if (total > 0) desc.offsetAtAppendEnd();
+    else desc.offset = (h as FileHandle).size();
+    return total;
+  }
   if (!stream && !explicit) desc.offset = pos;
   return total;
 }

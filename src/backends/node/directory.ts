@@ -2,14 +2,14 @@ import * as hostFs from 'node:fs';
 import * as hostPath from 'node:path';
 import { Errno, type Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
+import { isPlainPath } from '../resolve';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
 import { NodeFileHandle } from './file-handle';
 import { addressing, entries, HostDir } from './host-dir';
 import { hostOps } from './host-ops';
-import { nativeOps } from './native-ops';
 import { NodeFileInode, NodeSymlinkInode } from './inodes';
+import { nativeOps } from './native-ops';
 import { filetypeOf, toFileStat, type HostStats } from './stat';
-import { isPlainPath } from '../resolve';
 import { checkName, NodeTree } from './tree';
 
 export interface NodeDirectoryOptions {

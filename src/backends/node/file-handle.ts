@@ -94,6 +94,8 @@ export class NodeFileHandle implements FileHandle {
 
   readonly kind = 'file';
   private fd: number | null;
+  /** Where the last appendFrom ended, if it is known here; -1: the host fd's own offset says. */
+  private lastAppendEnd = -1;
 
   constructor(fd: number, private readonly tree: NodeTree) {
     this.fd = fd;
@@ -149,21 +151,22 @@ export class NodeFileHandle implements FileHandle {
   /**
    * An APPEND write: at the host's end of file, found and written in one atomic host call
    * where the addon has it (so a concurrent appender's bytes are never overwritten), else
-   * size() then a write there. `appended.end` is then the position just past the bytes.
+   * size() then a write there. appendedEnd() answers where it ended.
    */
-  appendFrom(bytes: Uint8Array, at: number, length: number, appended: { end: number }): number {
+  appendFrom(bytes: Uint8Array, at: number, length: number): number {
     const fd = this.writableFd();
     const ops = fileOps();
-    if (ops.append === undefined) {
+    if (ops.append === undefined || ops.tell === undefined) {
       const start = this.size();
       const n = this.writeFrom(bytes, at, length, start);
-      appended.end = start + n;
+      this.lastAppendEnd = start + n;
       return n;
     }
+    this.lastAppendEnd = -1;
     let written = 0;
     while (written < length) {
       try {
-        const n = ops.append(fd, bytes, at + written, length - written, appended);
+        const n = ops.append(fd, bytes, at + written, length - written);
         if (n === 0) break;
         written += n;
       } catch (error) {
@@ -172,6 +175,13 @@ export class NodeFileHandle implements FileHandle {
       }
     }
     return written;
+  }
+
+  /** The position just past the bytes the last appendFrom wrote (the host fd's offset, asked only now). */
+  appendedEnd(): number {
+    if (this.lastAppendEnd >= 0) return this.lastAppendEnd;
+    const tell = fileOps().tell;
+    return tell !== undefined ? tell(this.hostFd) : this.size();
   }
 
   size(): number {

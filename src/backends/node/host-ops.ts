@@ -50,11 +50,12 @@ export interface FileOps {
   /** One write from bytes [at, at + length): it may write less. */
   write(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
   /**
-   * One write at the host's end of file, atomically (where the host can: the native addon);
-   * returns the count and puts the new end in `appended.end`. Without it, an append is
-   * size() then write.
+   * One write at the host's end of file, atomically (where the host can: the native addon),
+   * leaving the fd's own offset just past it for tell(). Without it, an append is size()
+   * then write.
    */
-  append?(fd: number, bytes: Uint8Array, at: number, length: number, appended: { end: number }): number;
+  append?(fd: number, bytes: Uint8Array, at: number, length: number): number;
+  tell?(fd: number): number;
   size(fd: number): number;
   stat(fd: number): HostStats;
   setTimes(fd: number, atim: TimeUpdate, mtim: TimeUpdate): void;

@@ -19,7 +19,6 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
   // One buffer per thread for stats (calls are synchronous), copied out at once.
   const statBuf = new BigInt64Array(8);
   const timesBuf = new BigInt64Array(4);
-  const endBuf = new Float64Array(1);
   const filetypes = new Map<number, Filetype>([
     [c.DT_REG, Filetype.REGULAR_FILE],
     [c.DT_DIR, Filetype.DIRECTORY],
@@ -107,11 +106,8 @@ function makeOps(addon: NativeAddon): { ops: HostOps; fileOps: FileOps } {
   const fileOps: FileOps = {
     read: (fd, bytes, at, length, position) => nativeResult(addon.pread(fd, bytes, at, length, position), 'pread'),
     write: (fd, bytes, at, length, position) => nativeResult(addon.pwrite(fd, bytes, at, length, position), 'pwrite'),
-    append(fd, bytes, at, length, appended) {
-      const n = nativeResult(addon.append(fd, bytes, at, length, endBuf), 'append');
-      appended.end = endBuf[0]!;
-      return n;
-    },
+    append: (fd, bytes, at, length) => nativeResult(addon.append(fd, bytes, at, length), 'append'),
+    tell: (fd) => nativeResult(addon.tell(fd), 'lseek'),
     size: (fd) => nativeResult(addon.fsize(fd), 'fstat'),
     stat: (fd) => stats(addon.fstat(fd, statBuf), 'fstat'),
     setTimes: (fd, atim, mtim) => void nativeResult(addon.futimens(fd, times(atim, mtim)), 'futimens'),

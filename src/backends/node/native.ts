@@ -32,8 +32,10 @@ export interface NativeAddon {
   /** pread and pwrite of bytes [at, at + length) of the array itself (guest memory: no copy). */
   pread(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
   pwrite(fd: number, bytes: Uint8Array, at: number, length: number, position: number): number;
-  /** Appends the range atomically at the host's end of file (RWF_APPEND); the new end goes in end[0]. */
-  append(fd: number, bytes: Uint8Array, at: number, length: number, end: Float64Array): number;
+  /** Appends the range atomically at the host's end of file (RWF_APPEND), leaving the fd's offset past it. */
+  append(fd: number, bytes: Uint8Array, at: number, length: number): number;
+  /** lseek(fd, 0, SEEK_CUR): where the last append ended. */
+  tell(fd: number): number;
   /** Names joined by '/', inode numbers, d_type values; without '.' and '..'. */
   readdir(dirfd: number): [string, BigUint64Array, Uint8Array] | number;
   constants(): { UTIME_NOW: number; UTIME_OMIT: number; DT_DIR: number; DT_REG: number; DT_LNK: number; DT_CHR: number; DT_BLK: number; DT_SOCK: number };
