@@ -52,8 +52,11 @@ if (!gyp) skip("npm's node-gyp not found");
 
 const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--directory', native], { encoding: 'utf8', timeout: 180_000 });
 if (r.status !== 0) {
-  const last = `${r.stderr ?? ''}${r.error?.message ?? ''}`.trim().split('\n').filter((l) => !/^gyp (info|ERR! (cwd|node -v|node-gyp -v|command|System|not ok))/.test(l)).pop();
-  skip(`node-gyp failed: ${last ?? `status ${r.status}`}`);
+  // The compiler's own complaint if there is one, else node-gyp's summary: one line either way.
+  const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}\n${r.error?.message ?? ''}`.split('\n').map((l) => l.trim());
+  const why = lines.find((l) => /\berror\b/i.test(l) && !/^gyp (info|ERR! (stack|cwd|node -v|node-gyp -v|command|System|not ok))/.test(l))
+    ?? lines.find((l) => /^gyp ERR! stack Error/.test(l)) ?? `status ${r.status}`;
+  skip(`node-gyp failed: ${why}`);
 }
 try {
   createRequire(import.meta.url)(addon);
