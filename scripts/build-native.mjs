@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const native = path.join(root, 'native');
@@ -41,6 +42,13 @@ function nodeGyp() {
   return candidates.filter(Boolean).find((f) => fs.existsSync(f));
 }
 
+// No options: a flag given by hand is a mistake worth saying (npm passes none).
+try {
+  parseArgs({ args: process.argv.slice(2), options: {}, strict: true });
+} catch (error) {
+  process.stderr.write(`${error.message}; usage: node scripts/build-native.mjs (it takes no options)\n`);
+  process.exit(2);
+}
 if (process.env.REFWASI_NATIVE === '0') skip('REFWASI_NATIVE=0');
 // The addon does the *at() calls of NodeDirectory's fd mode, which only Linux has (/proc/self/fd).
 if (process.platform !== 'linux') skip(`${process.platform} uses the pure-JS path mode`);
