@@ -10,9 +10,12 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { Advice, Errno, Fdflags, Filetype, Oflags, Whence } from '../src/abi/constants';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
+import { errnoFromNumber } from '../src/backends/node/errno';
 import { addressing } from '../src/backends/node/host-dir';
+import { nativeAddon } from '../src/backends/node/native';
 import { WASI } from '../src/wasi';
 import { Guest } from './helpers/guest';
+import { usingNative, withoutNative } from './helpers/native';
 
 // The module object itself (not an import-star copy), so spies replace what the backend calls.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -210,11 +213,13 @@ describe('host fds counted in /proc/self/fd', () => {
   });
 });
 
-/** Spies on every function of the fs module; returns the names called while `run` ran. */
+/** Spies on every function of the fs module and of the native addon; returns the names called while `run` ran. */
 function fsCallsDuring(run: () => void): string[] {
-  const target = fs as unknown as Record<string, unknown>;
-  const names = Object.keys(target).filter((k) => typeof target[k] === 'function' && /^[a-z]/.test(k));
-  const spies = names.map((name) => [name, jest.spyOn(target as Record<string, () => unknown>, name)] as const);
+  const spies = [fs as unknown, nativeAddon ?? {}].flatMap((module) => {
+    const target = module as Record<string, () => unknown>;
+    const names = Object.keys(target).filter((k) => typeof target[k] === 'function' && /^[a-z]/.test(k));
+    return names.map((name) => [name, jest.spyOn(target, name)] as const);
+  });
   let called: string[] = [];
   try {
     run();
@@ -241,8 +246,8 @@ describe('offsets and status flags live in the description', () => {
     expect(calls).toEqual([]);
     expect(results.slice(0, 4)).toEqual([0n, 1n, 1n, Filetype.REGULAR_FILE]);
     // The spies do see the calls that must reach the host.
-    expect(fsCallsDuring(() => g.read(fd))).toEqual(['readSync']);
-    expect(fsCallsDuring(() => g.fdStat(fd))).toEqual(['fstatSync']);
+    expect(fsCallsDuring(() => g.read(fd))).toEqual([usingNative() ? 'pread' : 'readSync']);
+    expect(fsCallsDuring(() => g.fdStat(fd))).toEqual([usingNative() ? 'fstat' : 'fstatSync']);
     g.end();
     expectCountersBalanced();
   });
@@ -375,16 +380,16 @@ describe('real directories and metadata through the syscalls', () => {
     expect(g.setTimes('f', atim, mtim)).toBe(Errno.SUCCESS);
     const host = fs.statSync(path.join(tmp, 'f'), { bigint: true });
     // Node passes seconds as a double and libuv keeps microseconds: the host holds the
-    // time rounded to the microsecond, exactly.
-    const toMicros = (ns: bigint) => (ns + 500n) / 1000n;
-    expect(host.mtimeNs).toBe(toMicros(mtim) * 1000n);
-    expect(host.atimeNs).toBe(toMicros(atim) * 1000n);
+    // time rounded to the microsecond, exactly. The native addon's utimensat passes nanoseconds.
+    const onHost = (ns: bigint) => (usingNative() ? ns : ((ns + 500n) / 1000n) * 1000n);
+    expect(host.mtimeNs).toBe(onHost(mtim));
+    expect(host.atimeNs).toBe(onHost(atim));
     // And the guest reads back exactly what it set, to the nanosecond, through the path and the fd.
     expect(g.stat('f').value.mtim).toBe(mtim);
     const fd = g.open('f', { write: true }).value;
     const mtim2 = 1_700_000_001_000_000_007n;
     expect(g.raw('fd_filestat_set_times', fd, 0n, mtim2, 4)).toBe(Errno.SUCCESS);
-    expect(fs.statSync(path.join(tmp, 'f'), { bigint: true }).mtimeNs).toBe(toMicros(mtim2) * 1000n);
+    expect(fs.statSync(path.join(tmp, 'f'), { bigint: true }).mtimeNs).toBe(onHost(mtim2));
     expect(g.stat('f').value.mtim).toBe(mtim2);
     g.end();
     expectCountersBalanced();
@@ -423,7 +428,8 @@ describe('real directories and metadata through the syscalls', () => {
     expectCountersBalanced();
   });
 
-  it('host errors become their errno, and an unexpected one EIO, never an exception', () => {
+  // Faults are injected into Node's fs, so this runs over it, addon or not.
+  it('host errors become their errno, and an unexpected one EIO, never an exception', () => withoutNative(() => {
     fs.writeFileSync(path.join(tmp, 'f'), 'data');
     const g = Guest.over(new NodeDirectory(tmp));
     const fd = g.open('f', { write: true }).value;
@@ -452,6 +458,12 @@ describe('real directories and metadata through the syscalls', () => {
     expect(fs.readFileSync(path.join(tmp, 'f'), 'utf8')).toBe('data');
     g.end();
     expectCountersBalanced();
+  }));
+
+  it("the native addon's -errno results map as Node's error codes do", () => {
+    const { ENOENT, ENOSPC, EDQUOT, ENOTEMPTY, ELOOP } = os.constants.errno;
+    expect([ENOENT, ENOSPC, EDQUOT!, ENOTEMPTY, ELOOP].map((n) => Errno[errnoFromNumber(n)])).toEqual(['NOENT', 'NOSPC', 'DQUOT', 'NOTEMPTY', 'LOOP']);
+    expect(errnoFromNumber(100_000)).toBe(Errno.IO);
   });
 });
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { MemoryDirectory } from '../src/backends/memory';
 import { NodeDirectory, NodeFileHandle } from '../src/backends/node';
 import { addressing } from '../src/backends/node/host-dir';
+import { hostOps } from '../src/backends/node/host-ops';
 import { toFileStat } from '../src/backends/node/stat';
 import { NodeTree } from '../src/backends/node/tree';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions } from '../src/backends/types';
@@ -168,23 +169,34 @@ describe('a host process swapping a directory for a symlink at each step of an o
   });
   afterEach(() => fs.rmSync(world, { recursive: true, force: true }));
 
-  /** Runs `open` with the swap done just before the backend's `nth` openSync; true if it was. */
-  function withSwapBeforeOpen<T>(nth: number, open: () => T): [T, boolean] {
-    const realOpen = hostFs.openSync;
+  /**
+   * Runs `open` with the swap done just before the backend's `nth` host open (of a directory
+   * or a file, through Node's fs or the native addon alike); true if it was. Unless `oneCall`,
+   * the open of an existing file in one host call (openExisting) is refused, so that what is
+   * raced is the walk, one directory at a time; with it, the swap comes before that call.
+   */
+  function withSwapBeforeOpen<T>(nth: number, open: () => T, oneCall = false): [T, boolean] {
+    const ops = hostOps();
     let swapped = false;
     let calls = 0;
-    const spy = jest.spyOn(hostFs, 'openSync').mockImplementation((...args: Parameters<typeof hostFs.openSync>) => {
-      if (++calls === nth) {
-        fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
-        fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
-        swapped = true;
-      }
-      return realOpen(...args);
-    });
+    const before = (): void => {
+      if (++calls !== nth) return;
+      fs.renameSync(path.join(world, 'sandbox', 'sub'), path.join(world, 'sandbox', 'sub.moved'));
+      fs.symlinkSync('../secret', path.join(world, 'sandbox', 'sub'));
+      swapped = true;
+    };
+    const realDir = ops.openDir.bind(ops);
+    const realFile = ops.openFile.bind(ops);
+    const realExisting = ops.openExisting.bind(ops);
+    const spies = [
+      jest.spyOn(ops, 'openDir').mockImplementation((...args) => (before(), realDir(...args))),
+      jest.spyOn(ops, 'openFile').mockImplementation((...args) => (before(), realFile(...args))),
+      jest.spyOn(ops, 'openExisting').mockImplementation((...args) => (oneCall ? (before(), realExisting(...args)) : null)),
+    ];
     try {
       return [open(), swapped];
     } finally {
-      spy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
     }
   }
 
@@ -222,6 +234,19 @@ describe('a host process swapping a directory for a symlink at each step of an o
     expect(swapped).toBe(true);
     expect(r.errno).toBe(Errno.SUCCESS);
     expect(g.read(r.value).value).toBe('decoy\n');
+    g.end();
+    secretIntact();
+  });
+
+  it('swapped just before the open in one host call: the symlink is refused there, and the walk refuses the climb out', () => {
+    const g = Guest.over(new NodeDirectory(path.join(world, 'sandbox')));
+    const [r, swapped] = withSwapBeforeOpen(1, () => g.open('sub/secret.txt'), true);
+    expect(swapped).toBe(true);
+    // openat2 refuses any symlink on the way (ELOOP); the walk then reads '../secret' and
+    // finds that '..' would leave the preopen. Without openat2 (or over Node's fs) the walk
+    // comes at once, to the same answer.
+    expect(Errno[r.errno]).toBe('PERM');
+    expect(Buffer.from(g.bytes).includes(SECRET_MARKER)).toBe(false);
     g.end();
     secretIntact();
   });

@@ -46,10 +46,25 @@ describe('npm pack', () => {
   });
 
   it('ships nothing of the development tree', () => {
-    const allowed = /^(LICENSE|README\.md|package\.json|bin\/|node\/|dist\/(cjs|esm)\/|fixtures\/(index\.json|package\.json|README\.md|include\/|c\/|testsuite\/|threads\/|threads-c\/))/;
+    // native/ and its build script: the optional addon is built from source at install (never failing it).
+    const allowed = /^(LICENSE|README\.md|package\.json|bin\/|node\/|dist\/(cjs|esm)\/|fixtures\/(index\.json|package\.json|README\.md|include\/|c\/|testsuite\/|threads\/|threads-c\/)|native\/(binding\.gyp|refwasi_native\.c)$|scripts\/build-native\.mjs$)/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files.filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f))).toEqual([]);
   });
+});
+
+describe('native addon', () => {
+  it('builds from the shipped sources in the installed package, and both builds use it (or it says why not)', () => {
+    const pkgDir = path.join(installed.app, 'node_modules', 'refwasi');
+    const env = { ...process.env, REFWASI_NATIVE: '' };
+    const build = spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: pkgDir, encoding: 'utf8', env });
+    expect({ status: build.status, lines: build.stdout.trim().split('\n').length }).toEqual({ status: 0, lines: 1 });
+    const built = /native addon built/.test(build.stdout);
+    const check = (code: string, type: string): string =>
+      spawnSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: installed.app, encoding: 'utf8', env }).stdout.trim();
+    expect(check("console.log(require('refwasi/node').NodeDirectory.usesNativeAddon)", 'commonjs')).toBe(String(built));
+    expect(check("import { NodeDirectory } from 'refwasi/node'; console.log(NodeDirectory.usesNativeAddon)", 'module')).toBe(String(built));
+  }, 120_000);
 });
 
 describe('package.json', () => {

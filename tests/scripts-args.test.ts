@@ -25,6 +25,7 @@ describe('every script refuses an unknown flag', () => {
   it.each([
     [['scripts/build-fixtures.mjs', '--chek'], /Unknown option '--chek'.*usage: node scripts\/build-fixtures\.mjs/],
     [['scripts/demo.mjs', '--fast'], /Unknown option '--fast'.*it takes no options/],
+    [['scripts/build-native.mjs', '--force'], /Unknown option '--force'.*it takes no options/],
     [['bench/build.mjs', '--chek'], /Unknown option '--chek'.*usage: node bench\/build\.mjs \[--check\]/],
     [['bench/trace-off.mjs', '--rep', '3'], /Unknown option '--rep'.*usage: node bench\/trace-off\.mjs/],
     [['examples/browser/serve.mjs', '--prot', '0'], /Unknown option '--prot'.*usage: node examples\/browser\/serve\.mjs/],

@@ -51,11 +51,36 @@ function componentsLastFirst(path: string): string[] {
  * symlinks are read and followed here, never by the host. A backend only ever sees single
  * names, so no host path walk can leave the sandbox.
  */
+/**
+ * A path that is one plain name (the usual open, stat or unlink after libc split off the
+ * preopen): no '/', not '.' or '..', no NUL, surely within NAME_MAX.
+ */
+export function isPlainName(path: string): boolean {
+  return path.length > 0 && path.length <= MAX_NAME_BYTES / 3 && path !== '.' && path !== '..' &&
+    path.indexOf('/') === -1 && path.indexOf('\0') === -1;
+}
+
+/**
+ * A path of plain names only, joined by single slashes: none empty, '.' or '..', no leading
+ * or trailing slash, no NUL, each surely within NAME_MAX and the whole within PATH_MAX. A walk
+ * of it only ever descends, so a host that walks it in one call inside the start directory,
+ * refusing every symlink, goes exactly where this walk would when it meets none.
+ */
+export function isPlainPath(path: string): boolean {
+  if (path.length === 0 || path.length > MAX_PATH_BYTES / 3 || path.indexOf('\0') !== -1) return false;
+  for (let start = 0, i = 0; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== 0x2f) continue;
+    const len = i - start;
+    if (len === 0 || len > MAX_NAME_BYTES / 3) return false;
+    if (path.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 0x2e))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+
 export function resolvePath(start: DirectoryInode, path: string, followFinal: boolean, finalIsName = false): Resolved {
-  // One plain name (the usual open, stat or unlink after libc split off the preopen) is one
-  // lookup; the walk below would give the same answer, at the cost of its arrays.
-  if (path.length > 0 && path.length <= MAX_NAME_BYTES / 3 && path !== '.' && path !== '..' &&
-      path.indexOf('/') === -1 && path.indexOf('\0') === -1) {
+  // One plain name is one lookup; the walk below would give the same answer, at the cost of its arrays.
+  if (isPlainName(path)) {
     const inode = start.lookup(path);
     if (inode === null || inode.kind !== 'symlink' || !followFinal) return { parent: start, name: path, inode, trailingSlash: false };
   }

@@ -79,6 +79,16 @@ export interface DirectoryInode extends InodeBase {
   encodedListing?(): EncodedListing;
   /** Opens (maybe creates) the regular file `name`. The caller has already refused symlinks and directories where it must. */
   openFile(name: string, options: OpenFileOptions): FileHandle;
+  /**
+   * Optional: opens `path` (plain names joined by '/', see isPlainPath) in one step, without
+   * a lookup per component, if every component but the last is a directory and the last is
+   * there and is neither a directory nor a symlink: no symlink anywhere is followed, nothing
+   * is created, and the walk never leaves this directory. Its filetype comes with it. null
+   * for anything else, or any error (or a path with '/' it cannot walk so): the caller then
+   * walks and opens it as usual, which answers every other case. A host backend saves a
+   * host call per component.
+   */
+  openExisting?(path: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null;
   mkdir(name: string): void;
   rmdir(name: string): void;
   unlink(name: string): void;
@@ -114,6 +124,15 @@ export interface FileHandle extends HandleBase {
    */
   readInto?(bytes: Uint8Array, at: number, length: number, position: number): number;
   writeFrom?(bytes: Uint8Array, at: number, length: number, position: number): number;
+  /**
+   * Optional, with appendedEnd: an APPEND write of bytes [at, at + length) at the end of the
+   * file as the host sees it, returning the count. A backend whose host can find the end and
+   * write there in one step (so nobody else's append lands in between) has it; without it,
+   * the syscall layer writes at size().
+   */
+  appendFrom?(bytes: Uint8Array, at: number, length: number): number;
+  /** The position just past the bytes the last appendFrom wrote; asked only when the offset is next needed. */
+  appendedEnd?(): number;
   size(): number;
   truncate(size: number): void;
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void;

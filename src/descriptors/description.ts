@@ -8,8 +8,10 @@ import type { Handle } from '../backends/types';
  * handle and closes it exactly once, when the last descriptor referring to it lets go.
  */
 export class OpenFileDescription<H extends Handle = Handle> {
-  /** File offset for regular files, shared by every dup. */
-  offset = 0;
+  /** File offset for regular files (see offset). */
+  private at = 0;
+  /** The offset is where the handle's last appendFrom ended, not yet asked (FileHandle.appendedEnd). */
+  private atAppendEnd = false;
   /** Directory listing snapshot for fd_readdir; taken again when a pass starts at cookie 0. */
   listing: EncodedListing | null = null;
   private refs = 0;
@@ -27,6 +29,25 @@ export class OpenFileDescription<H extends Handle = Handle> {
     /** Called once, after the handle is closed (lets tests and pipes observe the last close). */
     private readonly onClose?: () => void,
   ) {}
+
+  /** File offset for regular files, shared by every dup. */
+  get offset(): number {
+    if (this.atAppendEnd) {
+      this.atAppendEnd = false;
+      this.at = (this.handle as { appendedEnd?(): number }).appendedEnd?.() ?? this.at;
+    }
+    return this.at;
+  }
+
+  set offset(value: number) {
+    this.at = value;
+    this.atAppendEnd = false;
+  }
+
+  /** After an APPEND write through appendFrom: the offset is where it ended, asked when needed. */
+  offsetAtAppendEnd(): void {
+    this.atAppendEnd = true;
+  }
 
   get refCount(): number {
     return this.refs;

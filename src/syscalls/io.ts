@@ -36,7 +36,10 @@ export function transferGuest(
   const stream = h.kind === 'stream';
   if (stream && explicit) fail(Errno.SPIPE);
   // APPEND lives in the description, so every dup of an appending fd appends.
-  let pos = stream ? 0 : explicit ? position : write && (desc.flags & Fdflags.APPEND) !== 0 ? (h as FileHandle).size() : desc.offset;
+  const append = write && !stream && !explicit && (desc.flags & Fdflags.APPEND) !== 0;
+  const appendFrom = append && (h as FileHandle).appendedEnd !== undefined ? (h as FileHandle).appendFrom : undefined;
+  // (appendFrom places the bytes itself: the offset is not even read, so it is not asked of the host.)
+  let pos = stream || appendFrom !== undefined ? 0 : explicit ? position : append ? (h as FileHandle).size() : desc.offset;
   let total = 0;
   try {
     for (let i = 0, base = iovs >>> 0; i < count; i++, base += 8) {
@@ -47,13 +50,21 @@ export function transferGuest(
       const len = mem.view.getUint32(base + 4, true);
       if (len === 0) continue;
       if (at + len > bytes.length) bytes = mem.check(at, len);
-      const n = move(h, bytes, at, len, pos, write);
+      const n = appendFrom !== undefined ? appendFrom.call(h, bytes, at, len) : move(h, bytes, at, len, pos, write);
       total += n;
       pos += n;
       if (n < len) break;
     }
   } catch (e) {
     if (total === 0) throw e;
+  }
+  if (appendFrom !== undefined) {
+    // The offset is now the end of file where the host put the bytes: asked of the host only
+    // if the guest needs it (fd_tell, a seek from it, a write after APPEND is cleared), so an
+    // append costs the one host call. An append of nothing leaves it at the end too.
+    if (total > 0) desc.offsetAtAppendEnd();
+    else desc.offset = (h as FileHandle).size();
+    return total;
   }
   if (!stream && !explicit) desc.offset = pos;
   return total;

@@ -2,7 +2,7 @@ import { Errno, FDFLAGS_ALL, Filetype, Lookupflags, Oflags, OFLAGS_ALL, Rights }
 import { fail } from '../abi/errors';
 import { encodeString } from '../abi/memory';
 import { OpenDirectory } from '../backends/directory-handle';
-import { MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
+import { isPlainPath, MAX_PATH_BYTES, resolvePath, type Resolved } from '../backends/resolve';
 import type { DirectoryInode, Handle, Inode } from '../backends/types';
 import { OpenFileDescription } from '../descriptors/description';
 import { rightsFor, rightsFromU64, withRights, type Context } from './context';
@@ -87,39 +87,51 @@ export function pathSyscalls(ctx: Context) {
     const write = (base & WRITE_RIGHTS) !== 0;
     // O_CREAT|O_EXCL never follows a final symlink: an existing link is EEXIST.
     const follow = followFinal && !exclusive;
-    const r = resolvePath(dirDesc.handle.dir, path, follow);
+    const dir = dirDesc.handle.dir;
+    const truncate = (oflags & Oflags.TRUNC) !== 0;
 
     let handle: Handle;
     let filetype: Filetype;
     let readable = read;
     let writable = write;
-    if (r.inode === null) {
-      if (!create) fail(Errno.NOENT);
-      if (wantDir || r.trailingSlash) fail(r.trailingSlash ? Errno.ISDIR : Errno.INVAL);
-      handle = r.parent.openFile(r.name, { read: read || !write, write, create: true, exclusive, truncate: false });
-      filetype = Filetype.REGULAR_FILE;
-    } else if (exclusive) {
-      return fail(Errno.EXIST);
-    } else if (r.inode.kind === 'symlink') {
-      // Not followed (no SYMLINK_FOLLOW): like O_NOFOLLOW, opening the link itself is ELOOP.
-      return fail(wantDir ? Errno.NOTDIR : Errno.LOOP);
-    } else if (r.inode.kind === 'directory') {
-      // Only FD_WRITE asks a directory for write access (wasmtime's reading): the harness of
-      // the official tests opens "." with all its preopen's rights, FD_DATASYNC among them.
-      // O_CREAT on an existing directory is EISDIR too, whatever the access mode (Linux).
-      if (base & Rights.FD_WRITE || oflags & Oflags.TRUNC || create) fail(Errno.ISDIR);
-      handle = new OpenDirectory(r.inode);
-      filetype = Filetype.DIRECTORY;
-      readable = writable = false;
+    // An existing file by a path of plain names, where the backend can open it without a
+    // lookup per component: the cases that differ (nothing there, a symlink anywhere, a
+    // directory, creating, truncating) it leaves to the full walk below.
+    const opened = !create && !truncate && !wantDir && dir.openExisting !== undefined && isPlainPath(path)
+      ? dir.openExisting(path, { read: read || !write, write, create: false, exclusive: false, truncate: false })
+      : null;
+    if (opened !== null) {
+      handle = opened.handle;
+      filetype = opened.filetype;
     } else {
-      if (wantDir) fail(Errno.NOTDIR);
-      const name = named(r, Errno.ISDIR);
-      const truncate = (oflags & Oflags.TRUNC) !== 0;
-      // Truncating through a path is the directory's PATH_FILESTAT_SET_SIZE; without it the
-      // official truncation_rights test expects EPERM (the file's own rights do not matter).
-      if (truncate && !(dirDesc.rightsBase & Rights.PATH_FILESTAT_SET_SIZE)) fail(Errno.PERM);
-      handle = r.parent.openFile(name, { read: read || !write, write, create: false, exclusive: false, truncate });
-      filetype = filetypeOf(r.inode);
+      const r = resolvePath(dir, path, follow);
+      if (r.inode === null) {
+        if (!create) fail(Errno.NOENT);
+        if (wantDir || r.trailingSlash) fail(r.trailingSlash ? Errno.ISDIR : Errno.INVAL);
+        handle = r.parent.openFile(r.name, { read: read || !write, write, create: true, exclusive, truncate: false });
+        filetype = Filetype.REGULAR_FILE;
+      } else if (exclusive) {
+        return fail(Errno.EXIST);
+      } else if (r.inode.kind === 'symlink') {
+        // Not followed (no SYMLINK_FOLLOW): like O_NOFOLLOW, opening the link itself is ELOOP.
+        return fail(wantDir ? Errno.NOTDIR : Errno.LOOP);
+      } else if (r.inode.kind === 'directory') {
+        // Only FD_WRITE asks a directory for write access (wasmtime's reading): the harness of
+        // the official tests opens "." with all its preopen's rights, FD_DATASYNC among them.
+        // O_CREAT on an existing directory is EISDIR too, whatever the access mode (Linux).
+        if (base & Rights.FD_WRITE || oflags & Oflags.TRUNC || create) fail(Errno.ISDIR);
+        handle = new OpenDirectory(r.inode);
+        filetype = Filetype.DIRECTORY;
+        readable = writable = false;
+      } else {
+        if (wantDir) fail(Errno.NOTDIR);
+        const name = named(r, Errno.ISDIR);
+        // Truncating through a path is the directory's PATH_FILESTAT_SET_SIZE; without it the
+        // official truncation_rights test expects EPERM (the file's own rights do not matter).
+        if (truncate && !(dirDesc.rightsBase & Rights.PATH_FILESTAT_SET_SIZE)) fail(Errno.PERM);
+        handle = r.parent.openFile(name, { read: read || !write, write, create: false, exclusive: false, truncate });
+        filetype = filetypeOf(r.inode);
+      }
     }
 
     const desc = new OpenFileDescription(handle, filetype, fdflags, readable, writable);

@@ -1,14 +1,15 @@
 import * as hostFs from 'node:fs';
-import type { BigIntStats } from 'node:fs';
 import * as hostPath from 'node:path';
-import { Errno } from '../../abi/constants';
+import { Errno, type Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
+import { isPlainPath } from '../resolve';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
-import { hostCall } from './errno';
 import { NodeFileHandle } from './file-handle';
 import { addressing, entries, HostDir } from './host-dir';
+import { hostOps } from './host-ops';
 import { NodeFileInode, NodeSymlinkInode } from './inodes';
-import { filetypeOf, hostTimes, toFileStat } from './stat';
+import { nativeOps } from './native-ops';
+import { filetypeOf, toFileStat, type HostStats } from './stat';
 import { checkName, NodeTree } from './tree';
 
 export interface NodeDirectoryOptions {
@@ -60,9 +61,9 @@ export class NodeDirectory implements DirectoryInode {
   readonly fs: NodeTree;
   readonly host: HostDir;
   /** The lstat lookup just took of this directory: the first stat() answers from it. */
-  private fresh: BigIntStats | undefined;
+  private fresh: HostStats | undefined;
 
-  constructor(hostDirectory: string | HostDir, options: NodeDirectoryOptions = {}, fresh?: BigIntStats) {
+  constructor(hostDirectory: string | HostDir, options: NodeDirectoryOptions = {}, fresh?: HostStats) {
     if (hostDirectory instanceof HostDir) {
       this.host = hostDirectory;
       this.fs = hostDirectory.tree;
@@ -71,6 +72,14 @@ export class NodeDirectory implements DirectoryInode {
       this.host = preopenRoot(this.fs, hostDirectory);
     }
     this.fresh = fresh;
+  }
+
+  /**
+   * Whether host calls go through refwasi's native addon (Linux, built at install, not
+   * disabled by REFWASI_NATIVE=0) rather than Node's fs. Both hold the same sandbox.
+   */
+  static get usesNativeAddon(): boolean {
+    return hostOps() === nativeOps;
   }
 
   /** The host path where this directory was found (the preopen's real path for a root). */
@@ -105,26 +114,19 @@ export class NodeDirectory implements DirectoryInode {
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     this.fs.assertWritable();
     const before = this.stat();
-    const self = this.host.base();
-    hostCall(() => {
-      const [a, m] = hostTimes(atim, mtim, () => this.host.stat());
-      if (addressing.byFd) hostFs.utimesSync(self, a, m);
-      else hostFs.lutimesSync(self, a, m);
-    });
+    hostOps().setDirTimes(this.host, atim, mtim);
     this.fs.rememberTimes(before, toFileStat(this.host.stat()), atim, mtim);
   }
 
-  private writableChild(name: string): string {
+  private checkWritable(name: string): void {
     checkName(name);
     this.fs.assertWritable();
-    return this.host.child(name);
   }
 
   lookup(name: string): Inode | null {
     HostDir.beginOperation();
     checkName(name);
-    const at = this.host.child(name);
-    const stats = hostCall(() => hostFs.lstatSync(at, { bigint: true, throwIfNoEntry: false }));
+    const stats = hostOps().lstat(this.host, name);
     if (stats === undefined) return null;
     if (stats.isDirectory()) return new NodeDirectory(this.childDir(name, stats), {}, stats);
     if (stats.isSymbolicLink()) return new NodeSymlinkInode(this.host, name, this.fs, stats);
@@ -136,7 +138,7 @@ export class NodeDirectory implements DirectoryInode {
    * and ino, held open, so it is that very directory) is shared; else a new one, opened when
    * first used and checked then to still be the directory lstat saw.
    */
-  private childDir(name: string, stats: BigIntStats): HostDir {
+  private childDir(name: string, stats: HostStats): HostDir {
     if (addressing.byFd) {
       const known = this.fs.byIno.get(stats.ino);
       if (known !== undefined && known.dev === stats.dev && known.fd >= 0) return known;
@@ -147,15 +149,7 @@ export class NodeDirectory implements DirectoryInode {
   /** Sorted by name (code units) so cookies mean the same entry from one call to the next. */
   list(): DirEntry[] {
     HostDir.beginOperation();
-    const self = this.host.base();
-    const names = hostCall(() => hostFs.readdirSync(self));
-    const out: DirEntry[] = [];
-    for (const name of names.sort()) {
-      const stats = hostCall(() => hostFs.lstatSync(`${self}/${name}`, { bigint: true, throwIfNoEntry: false }));
-      // Gone since readdir: the listing is a snapshot, and the entry is no longer in it.
-      if (stats !== undefined) out.push({ name, filetype: filetypeOf(stats), ino: stats.ino });
-    }
-    return out;
+    return hostOps().list(this.host).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   openFile(name: string, options: OpenFileOptions): FileHandle {
@@ -164,64 +158,73 @@ export class NodeDirectory implements DirectoryInode {
     if (options.write || options.create || options.truncate) this.fs.assertWritable();
     // The process's fds are the host's, not the guest's: past refwasi's cap, ENFILE.
     NodeFileHandle.assertRoom();
-    const at = this.host.child(name);
-    const fd = hostCall(() => hostFs.openSync(at, openFlags(options), 0o666));
-    const handle = new NodeFileHandle(fd, this.fs);
-    try {
-      // Linux opens a directory read-only without complaint (here only if the name became
-      // one since lookup); a file handle on it would be a lie.
-      if (!options.write && hostCall(() => hostFs.fstatSync(fd)).isDirectory()) fail(Errno.ISDIR);
-      return handle;
-    } catch (error) {
-      handle.close();
-      throw error;
-    }
+    // Linux opens a directory read-only without complaint (here only if the name became
+    // one since lookup); a file handle on it would be a lie.
+    const fd = hostOps().openFile(this.host, name, openFlags(options), !options.write);
+    return new NodeFileHandle(fd, this.fs);
+  }
+
+  /**
+   * path_open of an existing file without the lookups' lstats: the open (O_NOFOLLOW; a path
+   * of several names only through the addon's openat2, which refuses every symlink on the
+   * way and never leaves this directory) and an fstat of what it opened say what it is.
+   * Anything but a file (nothing there, a symlink, a directory), a write open of a read-only
+   * preopen, no fd left in the budget, or any error is null, for the core's usual walk.
+   */
+  openExisting(path: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null {
+    HostDir.beginOperation();
+    if (!isPlainPath(path) || (options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
+    const opened = hostOps().openExisting(this.host, path, openFlags(options));
+    if (opened === null) return null;
+    return { handle: new NodeFileHandle(opened.fd, this.fs), filetype: filetypeOf(opened.stats) };
   }
 
   mkdir(name: string): void {
     HostDir.beginOperation();
-    const at = this.writableChild(name);
-    hostCall(() => hostFs.mkdirSync(at, 0o777));
+    this.checkWritable(name);
+    hostOps().mkdir(this.host, name);
     entries.generation++;
   }
 
   rmdir(name: string): void {
     HostDir.beginOperation();
-    const at = this.writableChild(name);
-    hostCall(() => hostFs.rmdirSync(at));
+    this.checkWritable(name);
+    hostOps().rmdir(this.host, name);
     entries.generation++;
   }
 
   /** unlink(2) itself answers EISDIR for a directory on Linux (EPERM on macOS). */
   unlink(name: string): void {
     HostDir.beginOperation();
-    const at = this.writableChild(name);
-    hostCall(() => hostFs.unlinkSync(at));
+    this.checkWritable(name);
+    hostOps().unlink(this.host, name);
     entries.generation++;
   }
 
   symlink(target: string, name: string): void {
     HostDir.beginOperation();
-    const at = this.writableChild(name);
+    this.checkWritable(name);
     if (target.includes('\0')) fail(Errno.INVAL);
-    hostCall(() => hostFs.symlinkSync(target, at));
+    hostOps().symlink(target, this.host, name);
     entries.generation++;
   }
 
   /** link(2) on Linux does not follow a symlink source: the link itself is linked. */
   link(name: string, toDir: DirectoryInode, toName: string): void {
     HostDir.beginOperation();
-    const from = this.writableChild(name);
-    const to = this.sameTree(toDir).writableChild(toName);
-    hostCall(() => hostFs.linkSync(from, to));
+    const to = this.sameTree(toDir);
+    this.checkWritable(name);
+    to.checkWritable(toName);
+    hostOps().link(this.host, name, to.host, toName);
     entries.generation++;
   }
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
     HostDir.beginOperation();
-    const from = this.writableChild(name);
-    const to = this.sameTree(toDir).writableChild(toName);
-    hostCall(() => hostFs.renameSync(from, to));
+    const to = this.sameTree(toDir);
+    this.checkWritable(name);
+    to.checkWritable(toName);
+    hostOps().rename(this.host, name, to.host, toName);
     entries.generation++;
   }
 

@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { Errno } from '../../abi/constants';
 import { WasiError } from '../../abi/errors';
 
@@ -43,4 +44,18 @@ export function hostCall<T>(fn: () => T): T {
     const message = error instanceof Error ? error.message : String(error);
     throw new WasiError(errnoFromHost(error), message);
   }
+}
+
+/** This platform's errno numbers -> their names ('ENOENT'), for what the native addon returns. */
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** The WASI errno for a host errno number (the native addon returns -errno). */
+export function errnoFromNumber(n: number): Errno {
+  return HOST_ERRNO.get(ERRNO_NAMES.get(n) ?? '') ?? Errno.IO;
+}
+
+/** A native addon call's result: itself if it is not negative, else its errno as a WasiError. */
+export function nativeResult(r: number, what: string): number {
+  if (r < 0) throw new WasiError(errnoFromNumber(-r), `${what}: ${ERRNO_NAMES.get(-r) ?? `errno ${-r}`}`);
+  return r;
 }

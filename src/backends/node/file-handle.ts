@@ -3,7 +3,8 @@ import { Errno, type Advice } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import type { FileHandle, FileStat, TimeUpdate } from '../types';
 import { hostCall } from './errno';
-import { hostTimes, toFileStat } from './stat';
+import { fileOps } from './host-ops';
+import { toFileStat } from './stat';
 import type { NodeTree } from './tree';
 
 /** Host fds this backend opened and closed, so tests can prove none leaks or closes twice. */
@@ -65,6 +66,11 @@ export class NodeFileHandle implements FileHandle {
     return NodeFileHandle.held;
   }
 
+  /** Whether one more host fd stays within maxHostFds. */
+  static hasRoom(): boolean {
+    return NodeFileHandle.held < NodeFileHandle.maxHostFds;
+  }
+
   /** ENFILE if one more host fd would pass maxHostFds: called before the host opens anything. */
   static assertRoom(): void {
     if (NodeFileHandle.held >= NodeFileHandle.maxHostFds) {
@@ -88,6 +94,8 @@ export class NodeFileHandle implements FileHandle {
 
   readonly kind = 'file';
   private fd: number | null;
+  /** Where the last appendFrom ended, if it is known here; -1: the host fd's own offset says. */
+  private lastAppendEnd = -1;
 
   constructor(fd: number, private readonly tree: NodeTree) {
     this.fd = fd;
@@ -107,19 +115,29 @@ export class NodeFileHandle implements FileHandle {
   }
 
   read(into: Uint8Array, position: number): number {
+    return this.readInto(into, 0, into.length, position);
+  }
+
+  /** Straight into guest memory (bytes [at, at + length)): no view, no copy. */
+  readInto(bytes: Uint8Array, at: number, length: number, position: number): number {
     checkOffset(position);
     const fd = this.hostFd;
-    return hostCall(() => hostFs.readSync(fd, into, 0, into.length, position));
+    return fileOps().read(fd, bytes, at, length, position);
+  }
+
+  write(data: Uint8Array, position: number): number {
+    return this.writeFrom(data, 0, data.length, position);
   }
 
   /** Loops over short writes; if an error cuts it short after some bytes, returns that count. */
-  write(data: Uint8Array, position: number): number {
+  writeFrom(bytes: Uint8Array, at: number, length: number, position: number): number {
     checkOffset(position);
     const fd = this.writableFd();
+    const ops = fileOps();
     let written = 0;
-    while (written < data.length) {
+    while (written < length) {
       try {
-        const n = hostCall(() => hostFs.writeSync(fd, data, written, data.length - written, position + written));
+        const n = ops.write(fd, bytes, at + written, length - written, position + written);
         if (n === 0) break;
         written += n;
       } catch (error) {
@@ -130,14 +148,50 @@ export class NodeFileHandle implements FileHandle {
     return written;
   }
 
+  /**
+   * An APPEND write: at the host's end of file, found and written in one atomic host call
+   * where the addon has it (so a concurrent appender's bytes are never overwritten), else
+   * size() then a write there. appendedEnd() answers where it ended.
+   */
+  appendFrom(bytes: Uint8Array, at: number, length: number): number {
+    const fd = this.writableFd();
+    const ops = fileOps();
+    if (ops.append === undefined || ops.tell === undefined) {
+      const start = this.size();
+      const n = this.writeFrom(bytes, at, length, start);
+      this.lastAppendEnd = start + n;
+      return n;
+    }
+    this.lastAppendEnd = -1;
+    let written = 0;
+    while (written < length) {
+      try {
+        const n = ops.append(fd, bytes, at + written, length - written);
+        if (n === 0) break;
+        written += n;
+      } catch (error) {
+        if (written > 0) break;
+        throw error;
+      }
+    }
+    return written;
+  }
+
+  /** The position just past the bytes the last appendFrom wrote (the host fd's offset, asked only now). */
+  appendedEnd(): number {
+    if (this.lastAppendEnd >= 0) return this.lastAppendEnd;
+    const tell = fileOps().tell;
+    return tell !== undefined ? tell(this.hostFd) : this.size();
+  }
+
   size(): number {
     const fd = this.hostFd;
-    return hostCall(() => hostFs.fstatSync(fd).size);
+    return fileOps().size(fd);
   }
 
   stat(): FileStat {
     const fd = this.hostFd;
-    return this.tree.exactTimes(toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))));
+    return this.tree.exactTimes(toFileStat(fileOps().stat(fd)));
   }
 
   truncate(size: number): void {
@@ -149,11 +203,8 @@ export class NodeFileHandle implements FileHandle {
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     const fd = this.writableFd();
     const before = this.stat();
-    hostCall(() => {
-      const [a, m] = hostTimes(atim, mtim, () => hostFs.fstatSync(fd, { bigint: true }));
-      hostFs.futimesSync(fd, a, m);
-    });
-    this.tree.rememberTimes(before, toFileStat(hostCall(() => hostFs.fstatSync(fd, { bigint: true }))), atim, mtim);
+    fileOps().setTimes(fd, atim, mtim);
+    this.tree.rememberTimes(before, toFileStat(fileOps().stat(fd)), atim, mtim);
   }
 
   sync(): void {
@@ -196,6 +247,6 @@ export class NodeFileHandle implements FileHandle {
     this.fd = null;
     NodeFileHandle.counters.closed++;
     NodeFileHandle.held--;
-    hostCall(() => hostFs.closeSync(fd));
+    fileOps().close(fd);
   }
 }

@@ -1,32 +1,16 @@
 import * as hostFs from 'node:fs';
-import type { BigIntStats } from 'node:fs';
 import * as hostPath from 'node:path';
 import { Errno } from '../../abi/constants';
 import { fail } from '../../abi/errors';
 import { hostCall } from './errno';
 import { NodeFileHandle } from './file-handle';
+import { addressing, dirFdCounters } from './host-dir-mode';
+import { hostOps } from './host-ops';
+import type { HostStats } from './stat';
 import type { NodeTree } from './tree';
 
-/**
- * Whether directories are addressed by a host fd they hold open (Linux: `/proc/self/fd/N/name`
- * names `name` inside the directory fd N holds, wherever it is now, like `*at(N, name)`), or
- * by their host path, checked before use (everywhere else). Tests switch it to run both.
- */
-export const addressing = {
-  byFd: process.platform === 'linux' && hostFs.existsSync('/proc/self/fd'),
-};
+export { addressing, dirFdCounters };
 
-const { O_DIRECTORY = 0, O_NOFOLLOW = 0, O_RDONLY } = hostFs.constants;
-/**
- * O_PATH: an fd that names the directory without opening it for reading, so a directory the
- * guest may only search (x, not r) can still be walked through, as openat would. Its value
- * is the generic one, which every architecture Node runs on uses.
- */
-const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
-const DIR_FLAGS = (O_PATH || O_RDONLY) | O_DIRECTORY | O_NOFOLLOW;
-
-/** Host directory fds opened and closed, so tests can prove none leaks or closes twice. */
-export const dirFdCounters = { opened: 0, closed: 0 };
 
 /**
  * How many directory fds no descriptor holds may stay open as a cache, process-wide. Past it
@@ -91,11 +75,8 @@ export class HostDir {
   }
 
   /** The directory's own stat, from the object itself (fd mode) or its checked path. */
-  stat(): BigIntStats {
-    if (addressing.byFd) {
-      const fd = this.openFd();
-      return hostCall(() => hostFs.fstatSync(fd, { bigint: true }));
-    }
+  stat(): HostStats {
+    if (addressing.byFd) return hostOps().dirStat(this);
     const path = this.checkedPath();
     return hostCall(() => hostFs.lstatSync(path, { bigint: true }));
   }
@@ -138,16 +119,8 @@ export class HostDir {
       this.lastUse = ++useClock;
       return this.fd;
     }
-    const where = this.parent === null ? this.path : `/proc/self/fd/${this.parent.openFd()}/${this.name}`;
-    const fd = hostCall(() => hostFs.openSync(where, DIR_FLAGS));
+    const { fd, stats: st } = hostOps().openDir(this.parent, this.parent === null ? this.path : this.name);
     dirFdCounters.opened++;
-    let st: BigIntStats;
-    try {
-      st = hostCall(() => hostFs.fstatSync(fd, { bigint: true }));
-    } catch (error) {
-      closeDirFd(fd);
-      throw error;
-    }
     if (st.dev !== this.dev || st.ino !== this.ino) {
       closeDirFd(fd);
       fail(Errno.NOENT, 'the directory was moved or replaced since it was looked up');
@@ -209,7 +182,7 @@ export class HostDir {
 function closeDirFd(fd: number): void {
   dirFdCounters.closed++;
   try {
-    hostFs.closeSync(fd);
+    hostOps().closeFd(fd);
   } catch {
     // Given up either way: the number is no longer ours.
   }

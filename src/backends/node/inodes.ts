@@ -1,9 +1,9 @@
-import * as hostFs from 'node:fs';
-import type { BigIntStats } from 'node:fs';
 import type { FileStat, FileInode, SymlinkInode, TimeUpdate } from '../types';
-import { hostCall } from './errno';
+import { fail } from '../../abi/errors';
+import { Errno } from '../../abi/constants';
 import { HostDir } from './host-dir';
-import { hostTimes, toFileStat } from './stat';
+import { hostOps } from './host-ops';
+import { toFileStat, type HostStats } from './stat';
 import type { NodeTree } from './tree';
 
 /**
@@ -18,13 +18,13 @@ export abstract class NodeEntryInode {
    * from it: path_filestat_get and path_open stat what they looked up within the same
    * call, and a second lstat there would cost a host call and tell nothing new.
    */
-  private fresh: BigIntStats | undefined;
+  private fresh: HostStats | undefined;
 
   constructor(
     readonly dir: HostDir,
     readonly name: string,
     readonly fs: NodeTree,
-    fresh?: BigIntStats,
+    fresh?: HostStats,
   ) {
     this.fresh = fresh;
   }
@@ -34,9 +34,8 @@ export abstract class NodeEntryInode {
     return `${this.dir.path}/${this.name}`;
   }
 
-  protected lstat(): BigIntStats {
-    const at = this.dir.child(this.name);
-    return hostCall(() => hostFs.lstatSync(at, { bigint: true }));
+  protected lstat(): HostStats {
+    return hostOps().lstat(this.dir, this.name) ?? fail(Errno.NOENT);
   }
 
   stat(): FileStat {
@@ -50,11 +49,7 @@ export abstract class NodeEntryInode {
   setTimes(atim: TimeUpdate, mtim: TimeUpdate): void {
     this.fs.assertWritable();
     const before = this.stat();
-    const at = this.dir.child(this.name);
-    hostCall(() => {
-      const [a, m] = hostTimes(atim, mtim, () => hostFs.lstatSync(at, { bigint: true }));
-      hostFs.lutimesSync(at, a, m);
-    });
+    hostOps().setEntryTimes(this.dir, this.name, atim, mtim);
     this.fs.rememberTimes(before, toFileStat(this.lstat()), atim, mtim);
   }
 }
@@ -69,7 +64,6 @@ export class NodeSymlinkInode extends NodeEntryInode implements SymlinkInode {
 
   readlink(): string {
     HostDir.beginOperation();
-    const at = this.dir.child(this.name);
-    return hostCall(() => hostFs.readlinkSync(at, 'utf8'));
+    return hostOps().readlink(this.dir, this.name);
   }
 }

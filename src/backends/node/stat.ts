@@ -1,12 +1,65 @@
-import type { BigIntStats } from 'node:fs';
+import * as hostFs from 'node:fs';
 import { Filetype } from '../../abi/constants';
 import type { FileStat, TimeUpdate } from '../types';
+
+/** What NodeDirectory reads of a stat: Node's BigIntStats, or one the native addon filled (NativeStats). */
+export interface HostStats {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly nlink: bigint;
+  readonly size: bigint;
+  readonly atimeNs: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}
+
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFSOCK = -1 } = hostFs.constants;
+
+/** A stat the native addon wrote into a buffer (dev, ino, mode, nlink, size, atime, mtime, ctime ns), copied out. */
+export class NativeStats implements HostStats {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly mode: number;
+  readonly nlink: bigint;
+  readonly size: bigint;
+  readonly atimeNs: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+
+  constructor(b: BigInt64Array) {
+    // dev and ino are unsigned on the host: read as such, so a large number stays positive.
+    this.dev = BigInt.asUintN(64, b[0]!);
+    this.ino = BigInt.asUintN(64, b[1]!);
+    this.mode = Number(b[2]!);
+    this.nlink = b[3]!;
+    this.size = b[4]!;
+    this.atimeNs = b[5]!;
+    this.mtimeNs = b[6]!;
+    this.ctimeNs = b[7]!;
+  }
+
+  private is(type: number): boolean {
+    return (this.mode & S_IFMT) === type;
+  }
+  isFile(): boolean { return this.is(S_IFREG); }
+  isDirectory(): boolean { return this.is(S_IFDIR); }
+  isSymbolicLink(): boolean { return this.is(S_IFLNK); }
+  isCharacterDevice(): boolean { return this.is(S_IFCHR); }
+  isBlockDevice(): boolean { return this.is(S_IFBLK); }
+  isSocket(): boolean { return this.is(S_IFSOCK); }
+}
 
 /**
  * WASI has no FIFO type; wasmtime reports FIFOs as UNKNOWN too. A socket can't be told
  * apart as stream or datagram from stat, and stream is by far the common case.
  */
-export function filetypeOf(stats: BigIntStats): Filetype {
+export function filetypeOf(stats: HostStats): Filetype {
   if (stats.isFile()) return Filetype.REGULAR_FILE;
   if (stats.isDirectory()) return Filetype.DIRECTORY;
   if (stats.isSymbolicLink()) return Filetype.SYMBOLIC_LINK;
@@ -16,7 +69,7 @@ export function filetypeOf(stats: BigIntStats): Filetype {
   return Filetype.UNKNOWN;
 }
 
-export function toFileStat(stats: BigIntStats, filetype = filetypeOf(stats)): FileStat {
+export function toFileStat(stats: HostStats, filetype = filetypeOf(stats)): FileStat {
   return {
     dev: stats.dev,
     ino: stats.ino,
@@ -52,7 +105,7 @@ function hostTime(ns: bigint): HostTime {
 export function hostTimes(
   atim: TimeUpdate,
   mtim: TimeUpdate,
-  readCurrent: () => BigIntStats,
+  readCurrent: () => HostStats,
 ): [HostTime, HostTime] {
   const current = atim === null || mtim === null ? readCurrent() : null;
   const resolve = (update: TimeUpdate, kept: bigint | undefined): HostTime =>
