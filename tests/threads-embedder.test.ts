@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MemoryDirectory, NodeDirectory, WASI, memoryImport } from '../src/node';
-import type { Tree } from '../src/backends/memory';
+import { fdsUnder, treeFrom } from './helpers/host-tree';
 
 const SUITE = path.join(__dirname, '..', 'fixtures', 'threads');
 const WORKER = path.join(__dirname, 'helpers', 'embedder-thread.js');
@@ -68,20 +68,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Host fds whose target lies under `dir`. */
-function fdsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(dir)) out.push(`${fd} -> ${target}`);
-    } catch {
-      // the fd that readdir itself used
-    }
-  }
-  return out;
-}
-
 describe.each(CASES)('%s, its first instance on the main thread', (name) => {
   test('over NodeDirectory: the spec\'s exit code and output, and no host fd left open', async () => {
     const run = await runEmbedded(name, new NodeDirectory(tmp));
@@ -91,20 +77,11 @@ describe.each(CASES)('%s, its first instance on the main thread', (name) => {
   }, 60_000);
 
   test('over MemoryDirectory: the spec\'s exit code and output', async () => {
-    const run = await runEmbedded(name, MemoryDirectory.from(treeOf(path.join(SUITE, 'fs-tests.dir'))));
+    const run = await runEmbedded(name, MemoryDirectory.from(treeFrom(path.join(SUITE, 'fs-tests.dir'))));
     expect(run.workerErrors).toEqual([]);
     expect({ code: run.code, stdout: run.stdout }).toEqual({ code: spec(name).exit_code ?? 0, stdout: spec(name).stdout ?? '' });
   }, 60_000);
 });
-
-function treeOf(dir: string): Tree {
-  const out: Tree = {};
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    out[e.name] = e.isDirectory() ? treeOf(p) : new Uint8Array(fs.readFileSync(p));
-  }
-  return out;
-}
 
 test('threadHandle() on a WASI made without threads is a TypeError', () => {
   expect(() => new WASI().threadHandle()).toThrow(TypeError);
@@ -128,7 +105,7 @@ test('threads: true refuses what cannot be shared with threads', () => {
 
 describe('MemoryDirectory preopens under threads: true', () => {
   test('the directory given holds what the program left when it ends', async () => {
-    const dir = MemoryDirectory.from(treeOf(path.join(SUITE, 'fs-tests.dir')));
+    const dir = MemoryDirectory.from(treeFrom(path.join(SUITE, 'fs-tests.dir')));
     const run = await runEmbedded('thread_writes_file', dir);
     expect(run.code).toBe(0);
     expect(new TextDecoder().decode(dir.toTree()['made-by-thread.txt'] as Uint8Array)).toBe('written by a thread\n');

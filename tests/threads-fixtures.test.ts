@@ -6,37 +6,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryDirectory, type Tree } from '../src/backends/memory';
+import { MemoryDirectory } from '../src/backends/memory';
 import { NodeDirectory } from '../src/backends/node';
 import { WasiTrap } from '../src/abi/errors';
 import { runThreads } from '../src/node';
 import type { Spec } from './helpers/fixture-specs';
+import { fdsUnder, treeFrom } from './helpers/host-tree';
 
 const SUITE = path.join(__dirname, '..', 'fixtures', 'threads');
 const names = fs.readdirSync(SUITE).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
-
-function treeFrom(dir: string): Tree {
-  const out: Tree = {};
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    out[e.name] = e.isDirectory() ? treeFrom(p) : new Uint8Array(fs.readFileSync(p));
-  }
-  return out;
-}
-
-/** Host fds whose target lies under `dir`. */
-function fdsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const target = fs.readlinkSync(`/proc/self/fd/${name}`);
-      if (target.startsWith(dir)) out.push(`${name} -> ${target}`);
-    } catch {
-      // the fd readdir itself used
-    }
-  }
-  return out;
-}
 
 interface Outcome { exit_code: number; stdout: string; stderr: string }
 

@@ -134,18 +134,7 @@ export class NodeFileHandle implements FileHandle {
     checkOffset(position);
     const fd = this.writableFd();
     const ops = fileOps();
-    let written = 0;
-    while (written < length) {
-      try {
-        const n = ops.write(fd, bytes, at + written, length - written, position + written);
-        if (n === 0) break;
-        written += n;
-      } catch (error) {
-        if (written > 0) break;
-        throw error;
-      }
-    }
-    return written;
+    return writeFully(length, (done) => ops.write(fd, bytes, at + done, length - done, position + done));
   }
 
   /**
@@ -163,18 +152,8 @@ export class NodeFileHandle implements FileHandle {
       return n;
     }
     this.lastAppendEnd = -1;
-    let written = 0;
-    while (written < length) {
-      try {
-        const n = ops.append(fd, bytes, at + written, length - written);
-        if (n === 0) break;
-        written += n;
-      } catch (error) {
-        if (written > 0) break;
-        throw error;
-      }
-    }
-    return written;
+    const append = ops.append;
+    return writeFully(length, (done) => append(fd, bytes, at + done, length - done));
   }
 
   /** The position just past the bytes the last appendFrom wrote (the host fd's offset, asked only now). */
@@ -249,4 +228,23 @@ export class NodeFileHandle implements FileHandle {
     NodeFileHandle.held--;
     fileOps().close(fd);
   }
+}
+
+/**
+ * Runs `step(done)` until `length` bytes are written: a short host write goes on from where it
+ * stopped, and a failure after some bytes ends the write short, as POSIX write() does.
+ */
+function writeFully(length: number, step: (done: number) => number): number {
+  let written = 0;
+  while (written < length) {
+    try {
+      const n = step(written);
+      if (n === 0) break;
+      written += n;
+    } catch (error) {
+      if (written > 0) break;
+      throw error;
+    }
+  }
+  return written;
 }

@@ -116,3 +116,42 @@ export async function memorySuite() {
   }
   return out;
 }
+
+/** Writes a manifest tree ({ name: { b64 } | subtree }) into a directory through its backend (OPFS). */
+export function fillDir(dir, tree) {
+  for (const [name, v] of Object.entries(tree)) {
+    if (typeof v.b64 === 'string') {
+      const h = dir.openFile(name, { read: false, write: true, create: true, exclusive: true, truncate: false });
+      h.write(fromB64(v.b64), 0);
+      h.close();
+    } else {
+      dir.mkdir(name);
+      fillDir(dir.lookup(name), v);
+    }
+  }
+}
+
+/**
+ * Calls into a worker that answers each { id, cmd, arg } with { id, ok, value | error }: a
+ * function (cmd, arg) => Promise. A worker error fails every call still waiting.
+ */
+export function workerCommands(worker) {
+  let seq = 0;
+  const pending = new Map();
+  worker.onmessage = (e) => {
+    const { id, ok, value, error } = e.data;
+    const p = pending.get(id);
+    pending.delete(id);
+    if (ok) p.resolve(value);
+    else p.reject(new Error(error));
+  };
+  worker.onerror = (e) => {
+    for (const p of pending.values()) p.reject(new Error(`worker error: ${e.message}`));
+    pending.clear();
+  };
+  return (cmd, arg) => new Promise((resolve, reject) => {
+    const id = ++seq;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, cmd, arg });
+  });
+}

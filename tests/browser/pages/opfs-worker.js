@@ -1,7 +1,7 @@
 // The program's worker: runs wasm with OPFSDirectory preopens (OPFSDirectory.open starts
 // the OPFS server, a second worker). Commands come from opfs.html.
 import { DescriptorTable, Filetype, OpenFileDescription, OPFSDirectory, RIGHTS_FILE } from '/dist/esm/index.mjs';
-import { fromB64, hex, manifest, runFixture, runProgram } from './harness.js';
+import { fillDir, fromB64, hex, manifest, runFixture, runProgram } from './harness.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -10,20 +10,6 @@ async function fresh(name, options) {
   const top = await navigator.storage.getDirectory();
   await top.removeEntry(name, { recursive: true }).catch(() => undefined);
   return OPFSDirectory.open(name, options);
-}
-
-/** Writes a manifest tree into an OPFS directory through the backend itself. */
-function fill(dir, tree) {
-  for (const [name, v] of Object.entries(tree)) {
-    if (typeof v.b64 === 'string') {
-      const h = dir.openFile(name, { read: false, write: true, create: true, exclusive: true, truncate: false });
-      h.write(fromB64(v.b64), 0);
-      h.close();
-    } else {
-      dir.mkdir(name);
-      fill(dir.lookup(name), v);
-    }
-  }
 }
 
 /** Reads a directory back through the backend: { name: hex | subtree }. */
@@ -72,7 +58,7 @@ const commands = {
       for (const [d, t] of Object.entries(fx.dirs)) {
         fxDir.mkdir(d);
         preopens[d] = fxDir.lookup(d);
-        fill(preopens[d], t);
+        fillDir(preopens[d], t);
       }
       const before = mount.stats();
       const r = await runFixture(fx, preopens);

@@ -2,25 +2,13 @@
 // browser runThreads: a Web Worker per thread, one WASI for all, served from wherever this
 // runs (the page itself, or the dedicated worker of threads-worker.js for OPFS).
 import { MemoryDirectory, OPFSDirectory, runThreads, WasiTrap } from '/dist/esm/index.mjs';
-import { fromB64, hexMemoryTree, memoryTree } from './harness.js';
+import { fillDir, hexMemoryTree, memoryTree } from './harness.js';
 
 async function opfsDir(name, tree) {
   const top = await navigator.storage.getDirectory();
   await top.removeEntry(name, { recursive: true }).catch(() => undefined);
   const dir = await OPFSDirectory.open(name);
-  const fill = (node, t) => {
-    for (const [n, v] of Object.entries(t)) {
-      if (typeof v.b64 === 'string') {
-        const h = node.openFile(n, { read: false, write: true, create: true, exclusive: true, truncate: false });
-        h.write(fromB64(v.b64), 0);
-        h.close();
-      } else {
-        node.mkdir(n);
-        fill(node.lookup(n), v);
-      }
-    }
-  };
-  fill(dir, tree);
+  fillDir(dir, tree);
   return dir;
 }
 
