@@ -28,6 +28,8 @@ try {
   const root = fs.openSync(tmp, O_RDONLY | O_DIRECTORY);
   const buf = new Float64Array(8);
   const big = { bigint: true, throwIfNoEntry: false };
+  const out = fs.openSync(path.join(tmp, 'written'), 'w');
+  const bytes16 = new Uint8Array(16).fill(0x61);
   const time = (f) => {
     for (let i = 0; i < 5000; i++) f();
     const runs = [];
@@ -47,9 +49,15 @@ try {
     ['open + close, Node fs, absolute path', () => fs.closeSync(fs.openSync(path.join(tmp, 'file'), O_RDONLY | O_NOFOLLOW))],
     ['openat(N, "file") + close, addon', () => addon.close(addon.openat(root, 'file', O_RDONLY | O_NOFOLLOW))],
     ['fstat, Node fs', () => fs.fstatSync(root, big)],
+    ['pwrite 16 B, addon call', () => addon.pwrite16(out, bytes16, 0)],
+    ['pwrite 16 B, Node fs.writeSync', () => fs.writeSync(out, bytes16, 0, 16, 0)],
   ];
   console.log(`Node ${process.version}, ${os.cpus()[0]?.model}, load ${os.loadavg()[0].toFixed(2)}; median of 5 x 50,000 calls`);
   for (const [name, f] of rows) console.log(`${name.padEnd(48)} ${Math.round(time(f)).toString().padStart(6)} ns`);
+  addon.pwriteLoop(out, 5000);
+  const loop = [0, 1, 2, 3, 4].map(() => addon.pwriteLoop(out, 50_000)).sort((x, y) => x - y)[2];
+  console.log(`${'pwrite 16 B, C loop (the system call alone)'.padEnd(48)} ${Math.round(loop).toString().padStart(6)} ns`);
+  fs.closeSync(out);
   fs.closeSync(root);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
