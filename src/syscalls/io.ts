@@ -37,7 +37,7 @@ export function transferGuest(
   if (stream && explicit) fail(Errno.SPIPE);
   // APPEND lives in the description, so every dup of an appending fd appends.
   const append = write && !stream && !explicit && (desc.flags & Fdflags.APPEND) !== 0;
-  const appendFrom = append && (h as FileHandle).appendedEnd !== undefined ? (h as FileHandle).appendFrom : undefined;
+  const appendFrom = append ? (h as FileHandle).appendFrom : undefined;
   // (appendFrom places the bytes itself: the offset is not even read, so it is not asked of the host.)
   let pos = stream || appendFrom !== undefined ? 0 : explicit ? position : append ? (h as FileHandle).size() : desc.offset;
   let total = 0;

@@ -2,7 +2,6 @@ import * as hostFs from 'node:fs';
 import * as hostPath from 'node:path';
 import { Errno, type Filetype } from '../../abi/constants';
 import { fail } from '../../abi/errors';
-import { isPlainPath } from '../resolve';
 import type { DirEntry, DirectoryInode, FileHandle, FileStat, Inode, OpenFileOptions, TimeUpdate } from '../types';
 import { NodeFileHandle } from './file-handle';
 import { addressing, entries, HostDir } from './host-dir';
@@ -173,7 +172,8 @@ export class NodeDirectory implements DirectoryInode {
    */
   openExisting(path: string, options: OpenFileOptions): { handle: FileHandle; filetype: Filetype } | null {
     HostDir.beginOperation();
-    if (!isPlainPath(path) || (options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
+    // The path is plain (isPlainPath): the syscall layer asks only for such paths.
+    if ((options.write && this.fs.readOnly) || !NodeFileHandle.hasRoom()) return null;
     const opened = hostOps().openExisting(this.host, path, openFlags(options));
     if (opened === null) return null;
     return { handle: new NodeFileHandle(opened.fd, this.fs), filetype: filetypeOf(opened.stats) };

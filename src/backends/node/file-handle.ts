@@ -94,8 +94,6 @@ export class NodeFileHandle implements FileHandle {
 
   readonly kind = 'file';
   private fd: number | null;
-  /** Where the last appendFrom ended, if it is known here; -1: the host fd's own offset says. */
-  private lastAppendEnd = -1;
 
   constructor(fd: number, private readonly tree: NodeTree) {
     this.fd = fd;
@@ -138,27 +136,22 @@ export class NodeFileHandle implements FileHandle {
   }
 
   /**
-   * An APPEND write: at the host's end of file, found and written in one atomic host call
-   * where the addon has it (so a concurrent appender's bytes are never overwritten), else
-   * size() then a write there. appendedEnd() answers where it ended.
+   * FileHandle.appendFrom, only where the host appends atomically (the addon's
+   * pwritev2(RWF_APPEND): a concurrent appender's bytes are never overwritten). Without it the
+   * syscall layer's own APPEND write (size(), then a write there) is the one.
    */
-  appendFrom(bytes: Uint8Array, at: number, length: number): number {
+  get appendFrom(): FileHandle['appendFrom'] {
+    return fileOps().append !== undefined ? this.appendAtHostEnd : undefined;
+  }
+
+  private appendAtHostEnd(bytes: Uint8Array, at: number, length: number): number {
     const fd = this.writableFd();
-    const ops = fileOps();
-    if (ops.append === undefined || ops.tell === undefined) {
-      const start = this.size();
-      const n = this.writeFrom(bytes, at, length, start);
-      this.lastAppendEnd = start + n;
-      return n;
-    }
-    this.lastAppendEnd = -1;
-    const append = ops.append;
+    const append = fileOps().append!;
     return writeFully(length, (done) => append(fd, bytes, at + done, length - done));
   }
 
-  /** The position just past the bytes the last appendFrom wrote (the host fd's offset, asked only now). */
+  /** The position just past the bytes the last appendFrom wrote: the host fd's offset, asked only now. */
   appendedEnd(): number {
-    if (this.lastAppendEnd >= 0) return this.lastAppendEnd;
     const tell = fileOps().tell;
     return tell !== undefined ? tell(this.hostFd) : this.size();
   }
