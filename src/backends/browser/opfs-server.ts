@@ -58,7 +58,10 @@ export function opfsServerMain(P: Protocol): void {
     opens: number;
     unlinked: boolean;
     removed: boolean;
+    /** Last-modified time, once known (refwasi's writes set it; OPFS is read once). */
     mtime: number | null;
+    /** A closed file's size, once known (kept from its access handle at close). */
+    size: number | null;
   };
   const E = P.E;
   const scope = self as unknown as {
@@ -66,10 +69,6 @@ export function opfsServerMain(P: Protocol): void {
     close(): void;
     onmessage: ((e: { data: unknown }) => void) | null;
   };
-  const atomics = Atomics as unknown as {
-    waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
-  };
-  let useWaitAsync = typeof atomics.waitAsync === 'function';
 
   let i32: Int32Array;
   let f64: Float64Array;
@@ -116,7 +115,7 @@ export function opfsServerMain(P: Protocol): void {
   function makeNode(kind: number, name: string, parent: Node | null, handle: FileHandleLike | DirHandleLike): Node {
     const n: Node = {
       id: nextId++, kind, name, parent, handle, children: null, access: null, opens: 0,
-      unlinked: false, removed: false, mtime: null,
+      unlinked: false, removed: false, mtime: null, size: null,
     };
     nodes.set(n.id, n);
     return n;
@@ -175,29 +174,36 @@ export function opfsServerMain(P: Protocol): void {
   function closeAccess(n: Node): void {
     const a = n.access!;
     n.access = null;
+    n.size = a.getSize();
     stats.closed++;
     stats.open--;
     a.close();
   }
 
-  async function fileInfo(n: Node): Promise<{ size: number; mtime: number }> {
-    if (n.access !== null) {
-      if (n.mtime === null) n.mtime = (await (n.handle as FileHandleLike).getFile()).lastModified;
-      return { size: n.access.getSize(), mtime: n.mtime };
-    }
-    const f = await (n.handle as FileHandleLike).getFile();
-    return { size: f.size, mtime: n.mtime ?? f.lastModified };
+  /** A file's size and time from what the server knows, or null where OPFS must be asked. */
+  function knownInfo(n: Node): { size: number; mtime: number } | null {
+    if (n.mtime === null) return null;
+    if (n.access !== null) return { size: n.access.getSize(), mtime: n.mtime };
+    return n.size === null ? null : { size: n.size, mtime: n.mtime };
   }
 
-  async function statInto(n: Node): Promise<void> {
+  async function learnInfo(n: Node): Promise<void> {
+    const f = await (n.handle as FileHandleLike).getFile();
+    n.mtime ??= f.lastModified;
+    if (n.access === null) n.size = f.size;
+  }
+
+  function statInto(n: Node): void | Promise<void> {
     if (n.kind === P.DIR) {
+      if (n.children === null) return children(n).then(() => statInto(n));
       i32[P.R0] = P.DIR;
       i32[P.R1] = 1;
-      f64[P.F_NUM] = (await children(n)).size;
+      f64[P.F_NUM] = n.children.size;
       f64[P.F_TIME] = 0;
       return;
     }
-    const info = await fileInfo(n);
+    const info = knownInfo(n);
+    if (info === null) return learnInfo(n).then(() => statInto(n));
     i32[P.R0] = P.FILE;
     i32[P.R1] = n.unlinked ? 0 : 1;
     f64[P.F_NUM] = info.size;
@@ -249,55 +255,39 @@ export function opfsServerMain(P: Protocol): void {
     return false;
   }
 
-  async function dispatch(op: number): Promise<void> {
+  /**
+   * Does one request. What the server already knows (a listed directory, an open file's
+   * access handle, a known size) is answered at once, in the same turn; what needs OPFS's
+   * asynchronous API returns a promise. A request that only lacks a listing loads it, then
+   * runs again from the start (the request is still in the buffer).
+   */
+  function dispatch(op: number): void | Promise<void> {
     const a = i32[P.A];
     switch (op) {
       case P.LOOKUP: {
-        const [name] = names();
-        const n = (await children(dirNode(a))).get(name);
+        const dir = dirNode(a);
+        if (dir.children === null) return children(dir).then(() => dispatch(op));
+        const n = dir.children.get(firstName());
         i32[P.R0] = n?.id ?? 0;
         i32[P.R1] = n?.kind ?? 0;
         return;
       }
       case P.LIST: {
+        const dir = dirNode(a);
+        if (dir.children === null) return children(dir).then(() => dispatch(op));
         const list: [string, number, number][] = [];
-        for (const [name, n] of await children(dirNode(a))) list.push([name, n.kind, n.id]);
+        for (const [name, n] of dir.children) list.push([name, n.kind, n.id]);
         return answerJson(list);
       }
       case P.STAT:
         return statInto(node(a));
       case P.OPEN: {
         const dir = dirNode(a);
-        const [name] = names();
-        const flags = i32[P.C];
-        const entries = await children(dir);
-        let n = entries.get(name);
-        if (n === undefined) {
-          if (!(flags & P.O_CREATE)) fail(E.NOENT);
-          if (hidden(dir, name)) fail(E.PERM);
-          const h = await (dir.handle as DirHandleLike).getFileHandle(name, { create: true });
-          n = makeNode(P.FILE, name, dir, h);
-          entries.set(name, n);
-        } else if (flags & P.O_CREATE && flags & P.O_EXCL) {
-          fail(E.EXIST);
-        }
-        if (n.kind === P.DIR) fail(E.ISDIR);
-        if (n.access === null) {
-          await newAccess(n);
-          stats.acquired++;
-        }
-        n.opens++;
-        stats.descriptionsOpened++;
-        stats.descriptionsOpen++;
-        const id = nextOpen++;
-        opens.set(id, n);
-        if (flags & P.O_TRUNC && n.access!.getSize() > 0) {
-          n.access!.truncate(0);
-          n.mtime = Date.now();
-        }
-        i32[P.R0] = id;
-        i32[P.R1] = n.id;
-        return;
+        if (dir.children === null) return children(dir).then(() => dispatch(op));
+        const n = dir.children.get(firstName());
+        // A second open of an open file needs nothing from OPFS.
+        if (n !== undefined && n.access !== null && !(i32[P.C] & P.O_EXCL)) return finishOpen(n, i32[P.C]);
+        return openFile(dir, firstName(), i32[P.C]);
       }
       case P.READ: {
         const n = openNode(a);
@@ -310,7 +300,10 @@ export function opfsServerMain(P: Protocol): void {
       }
       case P.WRITE: {
         const n = openNode(a);
-        const bytes = data.slice(0, i32[P.LEN]);
+        const len = i32[P.LEN];
+        if (scratch.byteLength < len) scratch = new Uint8Array(len);
+        const bytes = scratch.subarray(0, len);
+        bytes.set(data.subarray(0, len));
         i32[P.R0] = n.access!.write(bytes, { at: f64[P.F_POS] });
         n.mtime = Date.now();
         return;
@@ -326,102 +319,17 @@ export function opfsServerMain(P: Protocol): void {
       case P.FLUSH:
         openNode(a).access!.flush();
         return;
-      case P.CLOSE: {
-        const n = opens.get(a);
-        if (n === undefined) {
-          stats.doubleCloses++;
-          return fail(E.BADF);
-        }
-        opens.delete(a);
-        stats.descriptionsClosed++;
-        stats.descriptionsOpen--;
-        if (--n.opens === 0 && n.access !== null) {
-          closeAccess(n);
-          stats.released++;
-          if (n.unlinked) {
-            n.removed = true;
-            nodes.delete(n.id);
-            await trash.removeEntry(`${session}-${n.id}`).catch(() => undefined);
-          }
-        }
-        return;
-      }
-      case P.MKDIR: {
-        const dir = dirNode(a);
-        const [name] = names();
-        const entries = await children(dir);
-        if (entries.has(name)) fail(E.EXIST);
-        if (hidden(dir, name)) fail(E.PERM);
-        const h = await (dir.handle as DirHandleLike).getDirectoryHandle(name, { create: true });
-        const n = makeNode(P.DIR, name, dir, h);
-        n.children = new Map();
-        entries.set(name, n);
-        return;
-      }
-      case P.RMDIR: {
-        const dir = dirNode(a);
-        const [name] = names();
-        const entries = await children(dir);
-        const n = entries.get(name) ?? fail(E.NOENT);
-        if (n.kind !== P.DIR) fail(E.NOTDIR);
-        if ((await children(n)).size > 0) fail(E.NOTEMPTY);
-        await (dir.handle as DirHandleLike).removeEntry(name);
-        entries.delete(name);
-        n.removed = true;
-        n.parent = null;
-        return;
-      }
-      case P.UNLINK: {
-        const dir = dirNode(a);
-        const [name] = names();
-        const entries = await children(dir);
-        const n = entries.get(name) ?? fail(E.NOENT);
-        if (n.kind === P.DIR) fail(E.ISDIR);
-        await unlinkFile(n, dir.handle as DirHandleLike);
-        entries.delete(name);
-        return;
-      }
+      case P.CLOSE:
+        return closeOpen(a);
+      case P.MKDIR:
+        return mkdir(dirNode(a), firstName());
+      case P.RMDIR:
+        return rmdir(dirNode(a), firstName());
+      case P.UNLINK:
+        return unlink(dirNode(a), firstName());
       case P.RENAME: {
-        const from = dirNode(a);
-        const to = dirNode(i32[P.B]);
         const [name, toName] = names();
-        const fromEntries = await children(from);
-        const toEntries = await children(to);
-        const n = fromEntries.get(name) ?? fail(E.NOENT);
-        const existing = toEntries.get(toName);
-        if (existing === n) return;
-        if (hidden(to, toName)) fail(E.PERM);
-        if (n.kind === P.DIR) {
-          if (isWithin(n, to)) fail(E.INVAL);
-          if (existing !== undefined) {
-            if (existing.kind !== P.DIR) fail(E.NOTDIR);
-            if ((await children(existing)).size > 0) fail(E.NOTEMPTY);
-            await (to.handle as DirHandleLike).removeEntry(toName);
-            toEntries.delete(toName);
-            existing.removed = true;
-            existing.parent = null;
-          }
-          await moveTree(n, to.handle as DirHandleLike, toName, from.handle as DirHandleLike);
-        } else {
-          if (existing !== undefined && existing.kind === P.DIR) fail(E.ISDIR);
-          if (existing !== undefined) {
-            // A replaced file that is open lives on (POSIX); one that is not is overwritten by the move.
-            existing.unlinked = true;
-            if (existing.access !== null) {
-              await moveFile(existing, trash, `${session}-${existing.id}`);
-            } else {
-              existing.removed = true;
-              nodes.delete(existing.id);
-            }
-            toEntries.delete(toName);
-          }
-          await moveFile(n, to.handle as DirHandleLike, toName);
-        }
-        fromEntries.delete(name);
-        toEntries.set(toName, n);
-        n.name = toName;
-        n.parent = to;
-        return;
+        return rename(dirNode(a), name, dirNode(i32[P.B]), toName);
       }
       case P.STATS:
         return answerJson(stats);
@@ -440,38 +348,179 @@ export function opfsServerMain(P: Protocol): void {
     }
   }
 
-  async function serve(): Promise<void> {
-    const op = i32[P.OP];
-    i32[P.ERRNO] = 0;
-    i32[P.RLEN] = 0;
-    try {
-      await dispatch(op);
-    } catch (e) {
-      i32[P.ERRNO] = errnoOf(e);
+  function firstName(): string {
+    return names()[0];
+  }
+
+  async function openFile(dir: Node, name: string, flags: number): Promise<void> {
+    const entries = await children(dir);
+    let n = entries.get(name);
+    if (n === undefined) {
+      if (!(flags & P.O_CREATE)) fail(E.NOENT);
+      if (hidden(dir, name)) fail(E.PERM);
+      const h = await (dir.handle as DirHandleLike).getFileHandle(name, { create: true });
+      n = makeNode(P.FILE, name, dir, h);
+      entries.set(name, n);
+    } else if (flags & P.O_CREATE && flags & P.O_EXCL) {
+      fail(E.EXIST);
     }
+    if (n.kind === P.DIR) fail(E.ISDIR);
+    if (n.access === null) {
+      await newAccess(n);
+      stats.acquired++;
+    }
+    finishOpen(n, flags);
+  }
+
+  /** A new description of a file whose access handle is open. */
+  function finishOpen(n: Node, flags: number): void {
+    if (n.kind === P.DIR) fail(E.ISDIR);
+    n.opens++;
+    stats.descriptionsOpened++;
+    stats.descriptionsOpen++;
+    const id = nextOpen++;
+    opens.set(id, n);
+    if (flags & P.O_TRUNC && n.access!.getSize() > 0) {
+      n.access!.truncate(0);
+      n.mtime = Date.now();
+    }
+    i32[P.R0] = id;
+    i32[P.R1] = n.id;
+  }
+
+  function closeOpen(openId: number): void | Promise<void> {
+    const n = opens.get(openId);
+    if (n === undefined) {
+      stats.doubleCloses++;
+      return fail(E.BADF);
+    }
+    opens.delete(openId);
+    stats.descriptionsClosed++;
+    stats.descriptionsOpen--;
+    if (--n.opens > 0 || n.access === null) return;
+    closeAccess(n);
+    stats.released++;
+    if (!n.unlinked) return;
+    n.removed = true;
+    nodes.delete(n.id);
+    return trash.removeEntry(`${session}-${n.id}`).catch(() => undefined);
+  }
+
+  async function mkdir(dir: Node, name: string): Promise<void> {
+    const entries = await children(dir);
+    if (entries.has(name)) fail(E.EXIST);
+    if (hidden(dir, name)) fail(E.PERM);
+    const h = await (dir.handle as DirHandleLike).getDirectoryHandle(name, { create: true });
+    const n = makeNode(P.DIR, name, dir, h);
+    n.children = new Map();
+    entries.set(name, n);
+    i32[P.R0] = n.id;
+  }
+
+  async function rmdir(dir: Node, name: string): Promise<void> {
+    const entries = await children(dir);
+    const n = entries.get(name) ?? fail(E.NOENT);
+    if (n.kind !== P.DIR) fail(E.NOTDIR);
+    if ((await children(n)).size > 0) fail(E.NOTEMPTY);
+    await (dir.handle as DirHandleLike).removeEntry(name);
+    entries.delete(name);
+    n.removed = true;
+    n.parent = null;
+  }
+
+  async function unlink(dir: Node, name: string): Promise<void> {
+    const entries = await children(dir);
+    const n = entries.get(name) ?? fail(E.NOENT);
+    if (n.kind === P.DIR) fail(E.ISDIR);
+    await unlinkFile(n, dir.handle as DirHandleLike);
+    entries.delete(name);
+  }
+
+  async function rename(from: Node, name: string, to: Node, toName: string): Promise<void> {
+    const fromEntries = await children(from);
+    const toEntries = await children(to);
+    const n = fromEntries.get(name) ?? fail(E.NOENT);
+    const existing = toEntries.get(toName);
+    if (existing === n) return;
+    if (hidden(to, toName)) fail(E.PERM);
+    if (n.kind === P.DIR) {
+      if (isWithin(n, to)) fail(E.INVAL);
+      if (existing !== undefined) {
+        if (existing.kind !== P.DIR) fail(E.NOTDIR);
+        if ((await children(existing)).size > 0) fail(E.NOTEMPTY);
+        await (to.handle as DirHandleLike).removeEntry(toName);
+        toEntries.delete(toName);
+        existing.removed = true;
+        existing.parent = null;
+      }
+      await moveTree(n, to.handle as DirHandleLike, toName, from.handle as DirHandleLike);
+    } else {
+      if (existing !== undefined && existing.kind === P.DIR) fail(E.ISDIR);
+      if (existing !== undefined) {
+        // A replaced file that is open lives on (POSIX); one that is not is overwritten by the move.
+        existing.unlinked = true;
+        if (existing.access !== null) {
+          await moveFile(existing, trash, `${session}-${existing.id}`);
+        } else {
+          existing.removed = true;
+          nodes.delete(existing.id);
+        }
+        toEntries.delete(toName);
+      }
+      await moveFile(n, to.handle as DirHandleLike, toName);
+    }
+    fromEntries.delete(name);
+    toEntries.set(toName, n);
+    n.name = toName;
+    n.parent = to;
+  }
+
+  // Serving. The server blocks in Atomics.wait between requests, so a request wakes it
+  // directly, not through its event loop; it returns to the event loop only while a request
+  // awaits OPFS. Around each wait both sides first spin briefly on the shared state, since
+  // a program making calls in a loop sends the next one within microseconds.
+  const SPINS = P.SPINS;
+
+  function waitForRequest(): void {
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, P.STATE) === P.REQUEST) return;
+    for (;;) {
+      const state = Atomics.load(i32, P.STATE);
+      if (state === P.REQUEST) return;
+      Atomics.wait(i32, P.STATE, state);
+    }
+  }
+
+  function answer(op: number): void {
     Atomics.store(i32, P.STATE, P.RESPONSE);
     Atomics.notify(i32, P.STATE);
     if (op === P.UNMOUNT) scope.close();
   }
 
-  let busy = false;
-  async function pump(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      while (Atomics.load(i32, P.STATE) === P.REQUEST) await serve();
-    } finally {
-      busy = false;
-    }
-  }
-
-  async function waitLoop(): Promise<void> {
+  function serveLoop(): void {
     for (;;) {
-      await pump();
-      const state = Atomics.load(i32, P.STATE);
-      if (state === P.REQUEST) continue;
-      const w = atomics.waitAsync!(i32, P.STATE, state);
-      if (w.async) await w.value;
+      waitForRequest();
+      const op = i32[P.OP];
+      i32[P.ERRNO] = 0;
+      i32[P.RLEN] = 0;
+      let pending: void | Promise<void> = undefined;
+      try {
+        pending = dispatch(op);
+      } catch (e) {
+        i32[P.ERRNO] = errnoOf(e);
+      }
+      if (pending !== undefined) {
+        pending
+          .catch((e: unknown) => {
+            i32[P.ERRNO] = errnoOf(e);
+          })
+          .then(() => {
+            answer(op);
+            if (op !== P.UNMOUNT) serveLoop();
+          });
+        return;
+      }
+      answer(op);
+      if (op === P.UNMOUNT) return;
     }
   }
 
@@ -500,21 +549,16 @@ export function opfsServerMain(P: Protocol): void {
   }
 
   scope.onmessage = (e) => {
-    const msg = e.data as { type: string; sab: SharedArrayBuffer; mount: string | DirHandleLike; wake?: string } | string;
-    if (msg === 'kick') {
-      void pump();
-      return;
-    }
-    if (typeof msg === 'object' && msg.type === 'init') {
-      if (msg.wake === 'message') useWaitAsync = false;
-      init(msg.sab, msg.mount).then(
-        () => {
-          scope.postMessage({ type: 'ready', waitAsync: useWaitAsync, rootId: root.id });
-          if (useWaitAsync) void waitLoop();
-        },
-        (err: unknown) => scope.postMessage({ type: 'error', message: String((err as Error)?.message ?? err), errno: errnoOf(err) }),
-      );
-    }
+    const msg = e.data as { type: string; sab: SharedArrayBuffer; mount: string | DirHandleLike };
+    if (msg.type !== 'init') return;
+    scope.onmessage = null;
+    init(msg.sab, msg.mount).then(
+      () => {
+        scope.postMessage({ type: 'ready', rootId: root.id });
+        serveLoop();
+      },
+      (err: unknown) => scope.postMessage({ type: 'error', message: String((err as Error)?.message ?? err), errno: errnoOf(err) }),
+    );
   };
 }
 

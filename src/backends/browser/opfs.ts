@@ -1,4 +1,5 @@
 import { Advice, Errno, Filetype } from '../../abi/constants';
+import { encodeListing, type EncodedListing } from '../../abi/dirent';
 import { fail, WasiError } from '../../abi/errors';
 import type {
   DirEntry, DirectoryInode, FileHandle, FileInode, FileStat, Inode, OpenFileOptions, TimeUpdate,
@@ -41,11 +42,6 @@ export interface OPFSOpenOptions {
   timeoutMs?: number;
   /** Where to load the server from instead of a blob: URL (for pages whose CSP refuses blob: workers). */
   serverUrl?: string | URL;
-  /**
-   * How the server learns of a request: 'auto' (Atomics.waitAsync where the browser has it,
-   * else a message per request) or 'message' (always a message).
-   */
-  wake?: 'auto' | 'message';
 }
 
 /** The synchronous side of the channel, and what every node of one mount shares. */
@@ -60,15 +56,17 @@ export class OPFSFs {
   private broken = false;
   /** Handle closes that came after the handle was already closed (0 unless refwasi has a bug). */
   doubleCloses = 0;
-  readonly wake: 'waitAsync' | 'message';
+  /**
+   * Bumped by every rename and rmdir: a directory's remembered listing from an older
+   * generation is not trusted (those calls can change listings beyond the one directory).
+   */
+  generation = 0;
 
   constructor(
     private readonly worker: Worker,
     sab: SharedArrayBuffer,
-    private readonly waitAsync: boolean,
     private readonly timeoutMs: number,
   ) {
-    this.wake = waitAsync ? 'waitAsync' : 'message';
     this.i32 = new Int32Array(sab, 0, P.HEADER_BYTES / 4);
     this.f64 = new Float64Array(sab, 0, P.HEADER_BYTES / 8);
     this.data = new Uint8Array(sab, P.HEADER_BYTES);
@@ -96,7 +94,8 @@ export class OPFSFs {
     this.f64[P.F_POS] = pos;
     Atomics.store(i32, P.STATE, P.REQUEST);
     Atomics.notify(i32, P.STATE);
-    if (!this.waitAsync) this.worker.postMessage('kick');
+    // Most answers come within microseconds: look before sleeping.
+    for (let i = 0; i < P.SPINS && Atomics.load(i32, P.STATE) === P.REQUEST; i++);
     const deadline = Date.now() + this.timeoutMs;
     while (Atomics.load(i32, P.STATE) === P.REQUEST) {
       const left = deadline - Date.now();
@@ -184,38 +183,91 @@ export class OPFSFileNode extends OPFSNode implements FileInode {
   readonly kind = 'file';
 }
 
+/** A name in a remembered listing: its node id and kind. */
+interface Entry {
+  id: number;
+  kind: number;
+}
+
+/**
+ * A directory of the mount. Its listing is fetched once and then kept in step with this
+ * side's own changes (every change to the mount goes through this channel, and the server
+ * assumes nobody else changes the directory while it is mounted), so lookups, listings and
+ * fd_readdir cost no round trip. Any change whose outcome this side cannot tell (a failed
+ * one, a rename, an rmdir) makes it fetch the listing again at the next use.
+ */
 export class OPFSDirNode extends OPFSNode implements DirectoryInode {
   readonly kind = 'directory';
+  private entries: Map<string, Entry> | null = null;
+  private encoded: EncodedListing | null = null;
+  private generation = -1;
+
+  private listing(): Map<string, Entry> {
+    const fs = this.fs;
+    if (this.entries !== null && this.generation === fs.generation) return this.entries;
+    fs.call(P.LIST, this.id);
+    const entries = new Map<string, Entry>();
+    for (const [name, kind, id] of fs.json<[string, number, number][]>()) entries.set(name, { id, kind });
+    this.entries = entries;
+    this.encoded = null;
+    this.generation = fs.generation;
+    return entries;
+  }
+
+  /** The remembered listing, if it is current (to update in step with a change just made). */
+  private current(): Map<string, Entry> | null {
+    this.encoded = null;
+    return this.generation === this.fs.generation ? this.entries : null;
+  }
+
+  private forget(): void {
+    this.entries = null;
+    this.encoded = null;
+  }
 
   lookup(name: string): Inode | null {
-    this.fs.call(P.LOOKUP, this.id, 0, 0, name);
-    const id = this.fs.r0;
-    return id === 0 ? null : this.fs.node(id, this.fs.r1);
+    const e = this.listing().get(name);
+    return e === undefined ? null : this.fs.node(e.id, e.kind);
   }
 
   list(): DirEntry[] {
-    this.fs.call(P.LIST, this.id);
-    return this.fs.json<[string, number, number][]>().map(([name, kind, id]) => ({
-      name, filetype: kind === FILE_KIND ? Filetype.REGULAR_FILE : Filetype.DIRECTORY, ino: BigInt(id),
-    }));
+    const out: DirEntry[] = [];
+    for (const [name, e] of this.listing()) {
+      out.push({ name, filetype: e.kind === FILE_KIND ? Filetype.REGULAR_FILE : Filetype.DIRECTORY, ino: BigInt(e.id) });
+    }
+    return out;
+  }
+
+  encodedListing(): EncodedListing {
+    this.listing(); // fetches it again (and drops the old encoding) when stale
+    return (this.encoded ??= encodeListing(BigInt(this.id), this.list()));
   }
 
   openFile(name: string, options: OpenFileOptions): FileHandle {
     const flags = (options.create ? P.O_CREATE : 0) | (options.exclusive ? P.O_EXCL : 0) | (options.truncate ? P.O_TRUNC : 0);
-    this.fs.call(P.OPEN, this.id, 0, flags, name);
-    return new OPFSFileHandle(this.fs, this.fs.r0, this.fs.r1);
+    this.change(() => this.fs.call(P.OPEN, this.id, 0, flags, name), options.create);
+    const fs = this.fs;
+    const handle = new OPFSFileHandle(fs, fs.r0, fs.r1);
+    if (options.create) {
+      const entries = this.current();
+      if (entries !== null && !entries.has(name)) entries.set(name, { id: fs.r1, kind: FILE_KIND });
+    }
+    return handle;
   }
 
   mkdir(name: string): void {
-    this.fs.call(P.MKDIR, this.id, 0, 0, name);
+    this.change(() => this.fs.call(P.MKDIR, this.id, 0, 0, name));
+    this.current()?.set(name, { id: this.fs.r0, kind: P.DIR });
   }
 
   rmdir(name: string): void {
+    this.fs.generation++;
     this.fs.call(P.RMDIR, this.id, 0, 0, name);
   }
 
   unlink(name: string): void {
-    this.fs.call(P.UNLINK, this.id, 0, 0, name);
+    this.change(() => this.fs.call(P.UNLINK, this.id, 0, 0, name));
+    this.current()?.delete(name);
   }
 
   symlink(_target: string, name: string): void {
@@ -232,7 +284,18 @@ export class OPFSDirNode extends OPFSNode implements DirectoryInode {
 
   rename(name: string, toDir: DirectoryInode, toName: string): void {
     const dest = this.sameFs(toDir);
+    this.fs.generation++;
     this.fs.call(P.RENAME, this.id, dest.id, 0, `${name}/${toName}`);
+  }
+
+  /** A call that may change this listing: if it fails, what the server did is not known here. */
+  private change(call: () => void, mayChange = true): void {
+    try {
+      call();
+    } catch (e) {
+      if (mayChange) this.forget();
+      throw e;
+    }
   }
 
   private sameFs(dir: DirectoryInode): OPFSDirNode {
@@ -350,18 +413,18 @@ export class OPFSDirectory extends OPFSDirNode {
     }
     const worker = new Worker(url, { name: 'refwasi-opfs' });
     try {
-      const ready = await new Promise<{ waitAsync: boolean; rootId: number }>((resolve, reject) => {
+      const ready = await new Promise<{ rootId: number }>((resolve, reject) => {
         worker.onmessage = (e: MessageEvent) => {
-          const msg = e.data as { type: string; waitAsync: boolean; rootId: number; message?: string; errno?: number };
+          const msg = e.data as { type: string; rootId: number; message?: string; errno?: number };
           if (msg.type === 'ready') resolve(msg);
           else reject(new WasiError((msg.errno ?? Errno.IO) as Errno, `OPFS mount failed: ${msg.message}`));
         };
         worker.onerror = (e: ErrorEvent) => reject(new Error(`OPFS server failed to start: ${e.message}`));
-        worker.postMessage({ type: 'init', sab, mount: dir, wake: options.wake ?? 'auto' });
+        worker.postMessage({ type: 'init', sab, mount: dir });
       });
       worker.onmessage = null;
       worker.onerror = null;
-      const fs = new OPFSFs(worker, sab, ready.waitAsync, options.timeoutMs ?? 30_000);
+      const fs = new OPFSFs(worker, sab, options.timeoutMs ?? 30_000);
       return new OPFSDirectory(fs, ready.rootId);
     } catch (e) {
       worker.terminate();
@@ -373,11 +436,6 @@ export class OPFSDirectory extends OPFSDirNode {
 
   private constructor(fs: OPFSFs, id: number) {
     super(fs, id);
-  }
-
-  /** How the server is woken for each request: 'waitAsync' or 'message'. */
-  get wake(): 'waitAsync' | 'message' {
-    return this.fs.wake;
   }
 
   /** The server's counts of access handles and descriptions (see OPFSStats). */

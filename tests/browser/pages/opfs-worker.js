@@ -107,14 +107,14 @@ const commands = {
     return { steps, seenBySecondOpen, doubleCloses: mount.doubleCloses, unmounted };
   },
 
-  /** probe.c's transcript; `wake` 'message' makes the server wake by message instead of Atomics.waitAsync. */
-  async fsops(wake) {
-    const mount = await fresh('fsops', { wake });
+  /** probe.c's transcript. */
+  async fsops() {
+    const mount = await fresh('fsops');
     const r = await runProgram('/test/wasm/probe.wasm', ['probe', 'fsops', 'data'], { data: mount });
     const stats = mount.stats();
     const left = readBack(mount);
     mount.unmount();
-    return { ...r, stats, left, doubleCloses: mount.doubleCloses, wake: mount.wake };
+    return { ...r, stats, left, doubleCloses: mount.doubleCloses };
   },
 
   async persistWrite(text) {
