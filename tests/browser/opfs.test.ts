@@ -77,6 +77,30 @@ describe('OPFSDirectory', () => {
     expect(o.doubleCloses).toBe(0);
   });
 
+  it('keeps each directory\'s listing on the program\'s side in step with OPFS through every change, failed ones too', async () => {
+    type Listing = { refwasi: string[]; opfs: string[] };
+    const r = await opfs<{ steps: { label: string; errno: number; top: Listing; sub: Listing | null }[]; moved: Listing; stats: Stats }>('listings');
+    for (const s of r.steps) {
+      expect({ label: s.label, top: s.top.refwasi, sub: s.sub?.refwasi }).toEqual({ label: s.label, top: s.top.opfs, sub: s.sub?.opfs });
+    }
+    expect(r.steps.map((s) => [s.label, s.errno, s.top.refwasi])).toEqual([
+      ['list an empty directory', 0, []],
+      ['create a and b', 0, ['a', 'b']],
+      ['mkdir sub, create sub/x', 0, ['a', 'b', 'sub']],
+      ['exclusive create of a fails', 20, ['a', 'b', 'sub']],
+      ['unlink a', 0, ['b', 'sub']],
+      ['unlink a again fails', 44, ['b', 'sub']],
+      ['rename b to sub/y', 0, ['sub']],
+      ['a name OPFS refuses', 28, ['sub']],
+      ['rmdir of a full sub fails', 55, ['sub']],
+      ['rename sub to moved', 0, ['moved']],
+      ['create in a renamed directory', 0, ['moved']],
+    ]);
+    expect(r.steps[6].sub).toEqual({ refwasi: ['x', 'y'], opfs: ['x', 'y'] });
+    expect(r.moved).toEqual({ refwasi: ['x', 'y', 'z'], opfs: ['x', 'y', 'z'] });
+    expect(r.stats).toMatchObject({ open: 0, closedAtUnmount: 0 });
+  });
+
   it('keeps files across a reload of the page (mounted by path, then by directory handle)', async () => {
     const text = `written before the reload ${Date.now()}`;
     const w = await opfs<{ code: number; stdout: string; stats: Stats }>('persistWrite', text);

@@ -47,7 +47,50 @@ async function opfsPath(...parts) {
   return h;
 }
 
+/** Names in a directory as refwasi lists them, and as OPFS itself does. */
+async function bothListings(dir, handle) {
+  const own = [];
+  for await (const [name] of handle.entries()) own.push(name);
+  return { refwasi: dir.list().map((e) => e.name).sort(), opfs: own.sort() };
+}
+
 const commands = {
+  /** Listings kept on the program's side stay those of OPFS through every kind of change. */
+  async listings() {
+    const mount = await fresh('listings');
+    const file = { read: true, write: true, create: true, exclusive: false, truncate: false };
+    const steps = [];
+    const step = async (label, f) => {
+      let errno = 0;
+      try {
+        f();
+      } catch (e) {
+        errno = e.errno ?? -1;
+      }
+      const sub = mount.lookup('sub');
+      steps.push({
+        label, errno,
+        top: await bothListings(mount, await opfsPath('listings')),
+        sub: sub === null ? null : await bothListings(sub, await opfsPath('listings', 'sub')),
+      });
+    };
+    await step('list an empty directory', () => mount.list());
+    await step('create a and b', () => { mount.openFile('a', file).close(); mount.openFile('b', file).close(); });
+    await step('mkdir sub, create sub/x', () => { mount.mkdir('sub'); mount.lookup('sub').openFile('x', file).close(); });
+    await step('exclusive create of a fails', () => mount.openFile('a', { ...file, exclusive: true }));
+    await step('unlink a', () => mount.unlink('a'));
+    await step('unlink a again fails', () => mount.unlink('a'));
+    await step('rename b to sub/y', () => mount.rename('b', mount.lookup('sub'), 'y'));
+    await step('a name OPFS refuses', () => mount.openFile('back\\slash', file));
+    await step('rmdir of a full sub fails', () => mount.rmdir('sub'));
+    const held = mount.lookup('sub');
+    await step('rename sub to moved', () => mount.rename('sub', mount, 'moved'));
+    await step('create in a renamed directory', () => held.openFile('z', file).close());
+    const moved = await bothListings(held, await opfsPath('listings', 'moved'));
+    const stats = mount.unmount();
+    return { steps, moved, stats };
+  },
+
   async suite() {
     const mount = await fresh('suite');
     const results = [];
