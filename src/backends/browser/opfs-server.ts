@@ -477,12 +477,8 @@ export function opfsServerMain(P: Protocol): void {
 
   // Serving. The server blocks in Atomics.wait between requests, so a request wakes it
   // directly, not through its event loop; it returns to the event loop only while a request
-  // awaits OPFS. Around each wait both sides first spin briefly on the shared state, since
-  // a program making calls in a loop sends the next one within microseconds.
-  const SPINS = P.SPINS;
-
+  // awaits OPFS.
   function waitForRequest(): void {
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, P.STATE) === P.REQUEST) return;
     for (;;) {
       const state = Atomics.load(i32, P.STATE);
       if (state === P.REQUEST) return;

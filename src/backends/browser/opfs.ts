@@ -94,8 +94,6 @@ export class OPFSFs {
     this.f64[P.F_POS] = pos;
     Atomics.store(i32, P.STATE, P.REQUEST);
     Atomics.notify(i32, P.STATE);
-    // Most answers come within microseconds: look before sleeping.
-    for (let i = 0; i < P.SPINS && Atomics.load(i32, P.STATE) === P.REQUEST; i++);
     const deadline = Date.now() + this.timeoutMs;
     while (Atomics.load(i32, P.STATE) === P.REQUEST) {
       const left = deadline - Date.now();

@@ -3,8 +3,9 @@
  * server (a second dedicated worker): one SharedArrayBuffer holding a header of Int32 and
  * Float64 slots, then a data area. The client writes a request, flips STATE to REQUEST,
  * notifies and blocks in Atomics.wait; the server (blocked in Atomics.wait too, between
- * requests) does the work, writes the answer, flips STATE to RESPONSE and notifies. Each
- * side spins SPINS times on STATE before it sleeps.
+ * requests) does the work, writes the answer, flips STATE to RESPONSE and notifies. Neither
+ * side spins before it sleeps: on a busy machine a spinning side takes the core the other
+ * needs (measured: a 16-byte read 65-106 µs spinning, 15 µs not).
  *
  * The server is started from its own source text, so it receives these numbers as plain
  * data (JSON) rather than importing them.
@@ -15,8 +16,6 @@ export const PROTOCOL = {
   // Float64 slots (index into a Float64Array over the same buffer: byte offset 8 * index)
   F_POS: 8, F_NUM: 9, F_TIME: 10,
   HEADER_BYTES: 128,
-  /** Loads of STATE before a side sleeps in Atomics.wait (a few microseconds). */
-  SPINS: 2000,
   // STATE values
   IDLE: 0, REQUEST: 1, RESPONSE: 2,
   // operations
